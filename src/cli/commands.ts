@@ -1,0 +1,6 @@
+/** Every subcommand of the CLI, in the order `--help` lists them. One line per command. */
+import type { Command } from './command.js';
+import { demoCommand } from './demo.js';
+
+/** The registered subcommands. */
+export const commands: readonly Command[] = [demoCommand];

@@ -1,0 +1,146 @@
+/**
+ * The single writer: one queue, drained by one loop, so two commits never
+ * interleave. Items that arrive while a commit is in flight are committed
+ * together (group commit), and the queue is bounded (backpressure).
+ */
+
+/** The outcome of one item of a committed group. */
+export type ItemOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** Commits a group of items; per-item outcomes, or a throw that fails them all. */
+export type CommitGroup<T> = (group: readonly T[]) => Promise<readonly ItemOutcome[]>;
+
+/** Limits of a {@link CommitQueue}. */
+export interface CommitQueueLimits {
+  /** Ops that may wait in the queue before writers are made to wait. */
+  readonly pendingOpsMax: number;
+  /** Ops per group (one storage append); an item larger than this still goes alone. */
+  readonly groupOpsMax: number;
+}
+
+interface Entry<T> {
+  readonly item: T;
+  readonly opCount: number;
+  /** An exclusive item (a snapshot) is committed in a group of its own. */
+  readonly exclusive: boolean;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A bounded FIFO of commit items drained by a single owner. */
+export class CommitQueue<T> {
+  private pending: Entry<T>[] = [];
+  /** Writers waiting for room, oldest first; `blockedHead` avoids O(n) shifts on long waits. */
+  private blocked: Entry<T>[] = [];
+  private blockedHead = 0;
+  private blockedOps = 0;
+  private pendingOps = 0;
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly commit: CommitGroup<T>,
+    private readonly limits: CommitQueueLimits,
+  ) {}
+
+  /** Ops waiting or blocked (for status displays). */
+  get backlog(): number {
+    return this.pendingOps + this.blockedOps;
+  }
+
+  /** Queues an item; resolves with its outcome once its group is committed. */
+  submit<R>(item: T, opCount: number, exclusive = false): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const entry: Entry<T> = { item, opCount, exclusive, resolve: resolve as (value: unknown) => void, reject };
+      // Blocked writers keep their order: nobody overtakes a writer already waiting.
+      if (this.blockedHead < this.blocked.length || (this.pendingOps > 0 && this.pendingOps + opCount > this.limits.pendingOpsMax)) {
+        this.blocked.push(entry);
+        this.blockedOps += opCount;
+      } else {
+        this.admit(entry);
+      }
+      this.kick();
+    });
+  }
+
+  /** Resolves once nothing is queued or being committed. */
+  idle(): Promise<void> {
+    if (!this.running && this.pending.length === 0 && this.blockedHead === this.blocked.length) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private admit(entry: Entry<T>): void {
+    this.pending.push(entry);
+    this.pendingOps += entry.opCount;
+  }
+
+  private releaseBlocked(): void {
+    while (this.blockedHead < this.blocked.length) {
+      const next = this.blocked[this.blockedHead] as Entry<T>;
+      if (this.pendingOps > 0 && this.pendingOps + next.opCount > this.limits.pendingOpsMax) break;
+      this.blockedHead += 1;
+      this.blockedOps -= next.opCount;
+      this.admit(next);
+    }
+    if (this.blockedHead === this.blocked.length) {
+      this.blocked = [];
+      this.blockedHead = 0;
+    } else if (this.blockedHead > 4096 && this.blockedHead * 2 > this.blocked.length) {
+      this.blocked = this.blocked.slice(this.blockedHead);
+      this.blockedHead = 0;
+    }
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.run();
+  }
+
+  private takeGroup(): Entry<T>[] {
+    const first = this.pending[0] as Entry<T>;
+    let count = 1;
+    let ops = first.opCount;
+    if (!first.exclusive) {
+      while (count < this.pending.length) {
+        const next = this.pending[count] as Entry<T>;
+        if (next.exclusive || ops + next.opCount > this.limits.groupOpsMax) break;
+        ops += next.opCount;
+        count += 1;
+      }
+    }
+    this.pendingOps -= ops;
+    if (count === this.pending.length) {
+      const group = this.pending;
+      this.pending = [];
+      return group;
+    }
+    return this.pending.splice(0, count);
+  }
+
+  private async run(): Promise<void> {
+    // Yield once so writers issued in the same tick join the first group.
+    await null;
+    while (this.pending.length > 0) {
+      const group = this.takeGroup();
+      this.releaseBlocked();
+      let outcomes: readonly ItemOutcome[];
+      try {
+        outcomes = await this.commit(group.map((entry) => entry.item));
+      } catch (error) {
+        outcomes = group.map(() => ({ ok: false, error }));
+      }
+      for (let i = 0; i < group.length; i++) {
+        const entry = group[i] as Entry<T>;
+        const outcome = outcomes[i] as ItemOutcome;
+        if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.error);
+      }
+      this.releaseBlocked();
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

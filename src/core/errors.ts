@@ -1,0 +1,110 @@
+/**
+ * Typed errors. Every expected failure (bad input, corrupt bytes, a closed
+ * handle) is a {@link TidelogError} with a stable `code`, so callers can
+ * switch on it; broken internal invariants throw plain `Error`s.
+ */
+
+/** Stable machine-readable codes for every expected failure. */
+export type TidelogErrorCode =
+  | 'INVALID_KEY'
+  | 'INVALID_VALUE'
+  | 'INVALID_ARGUMENT'
+  | 'MALFORMED_OP'
+  | 'OP_ID_CONFLICT'
+  | 'REPLICA_CLOSED'
+  | 'HISTORY_TRUNCATED'
+  | 'STORAGE_FAILED'
+  | 'STORAGE_CORRUPT'
+  | 'STORAGE_LOCKED'
+  | 'DECODE_FAILED'
+  | 'CRYPTO_FAILED'
+  | 'TRANSPORT_FAILED';
+
+/** Base class of every error Tidelog throws on purpose. */
+export class TidelogError extends Error {
+  /** The stable code to switch on. */
+  readonly code: TidelogErrorCode;
+  /** Structured context (offsets, indexes, names) for logs and tools. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: TidelogErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** A key that is not a non-empty string. */
+export class InvalidKeyError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_KEY', message, details);
+  }
+}
+
+/** A value that is not a JSON value (function, cycle, NaN, BigInt, undefined, class instance...). */
+export class InvalidValueError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_VALUE', message, details);
+  }
+}
+
+/** An option or argument outside what the API accepts. */
+export class InvalidArgumentError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_ARGUMENT', message, details);
+  }
+}
+
+/** A remote op (or a batch containing one) that does not have the shape of an op. */
+export class MalformedOpError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('MALFORMED_OP', message, details);
+  }
+}
+
+/**
+ * Two different ops carry the same id (replica, seq). This happens when a device is
+ * restored from a stale backup and writes again before it has synced: the id was
+ * already used for another op that peers have seen.
+ */
+export class OpIdConflictError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('OP_ID_CONFLICT', message, details);
+  }
+}
+
+/** The replica (or storage, or transport) was used after `close()`. */
+export class ReplicaClosedError extends TidelogError {
+  constructor(message = 'the replica is closed') {
+    super('REPLICA_CLOSED', message);
+  }
+}
+
+/** `stateAt` or `history` was asked about a point older than the retained history. */
+export class HistoryTruncatedError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('HISTORY_TRUNCATED', message, details);
+  }
+}
+
+/** The storage medium failed (I/O error, quota). Nothing of the failed commit was applied. */
+export class StorageFailedError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('STORAGE_FAILED', message, details, options);
+  }
+}
+
+/** Stored bytes failed verification (checksum, framing) somewhere they cannot be repaired silently. */
+export class StorageCorruptError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('STORAGE_CORRUPT', message, details);
+  }
+}
+
+/** Bytes (a sync message, an encoded op batch) that do not decode. */
+export class DecodeError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('DECODE_FAILED', message, details);
+  }
+}

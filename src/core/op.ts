@@ -1,0 +1,94 @@
+/**
+ * Ops: the immutable entries of the log. An op is identified by (replica, seq)
+ * and ordered by (wall, logical, replica): a total order every replica agrees on.
+ */
+import { InvalidValueError, MalformedOpError } from './errors.js';
+import type { HlcTimestamp } from './hlc.js';
+import { type JsonValue, toJsonValue } from './json.js';
+
+/** The kinds of op. `delete` is a tombstone that wins or loses like any write. */
+export type OpType = 'set' | 'delete';
+
+/** One write in the log. `value` is present exactly when `type` is `'set'`. */
+export interface Op extends HlcTimestamp {
+  /** Id of the replica that wrote it. */
+  readonly replica: string;
+  /** Per-replica sequence number, contiguous from 1. */
+  readonly seq: number;
+  /** The key written. */
+  readonly key: string;
+  /** `set` or `delete`. */
+  readonly type: OpType;
+  /** The value set (absent for `delete`). */
+  readonly value?: JsonValue;
+}
+
+/** A write as the caller describes it, before it gets an id and a timestamp. */
+export type OpInput = { readonly type: 'set'; readonly key: string; readonly value: unknown } | { readonly type: 'delete'; readonly key: string };
+
+/** Highest sequence number accepted: keeps per-replica indexes inside array bounds. */
+export const SEQ_MAX = 2 ** 32 - 2;
+
+/** Longest replica id accepted on the wire. */
+export const REPLICA_ID_LENGTH_MAX = 128;
+
+/**
+ * The merge order: negative when `a` loses to `b`. Total, and identical on every
+ * replica, because (wall, logical, replica) is unique per op.
+ */
+export function compareOps(a: Op, b: Op): number {
+  if (a.wall !== b.wall) return a.wall - b.wall;
+  if (a.logical !== b.logical) return a.logical - b.logical;
+  return a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0;
+}
+
+/** `replica:seq`, for messages and maps. */
+export function opIdString(op: Pick<Op, 'replica' | 'seq'>): string {
+  return `${op.replica}:${op.seq}`;
+}
+
+/** True when two ops with the same id also carry the same content (a harmless duplicate). */
+export function sameOpContent(a: Op, b: Op, valuesEqual: (x: JsonValue | undefined, y: JsonValue | undefined) => boolean): boolean {
+  return a.wall === b.wall && a.logical === b.logical && a.key === b.key && a.type === b.type && valuesEqual(a.value, b.value);
+}
+
+function isNatural(n: unknown, min: number): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= min;
+}
+
+function malformed(index: number, field: string, why: string): never {
+  throw new MalformedOpError(`op ${index}: ${field} ${why}`, { index, field });
+}
+
+/**
+ * Checks that untrusted input has the shape of an op and returns a clean copy
+ * (unknown fields dropped, the value deep-copied and frozen).
+ * @throws MalformedOpError saying which field is wrong.
+ */
+export function validateOp(input: unknown, index = 0): Op {
+  if (typeof input !== 'object' || input === null) throw new MalformedOpError(`op ${index} is not an object`, { index });
+  const { replica, seq, wall, logical, key, type, value } = input as Record<string, unknown>;
+  if (typeof replica !== 'string' || replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) malformed(index, 'replica', `must be a string of 1 to ${REPLICA_ID_LENGTH_MAX} characters`);
+  if (!isNatural(seq, 1) || seq > SEQ_MAX) malformed(index, 'seq', `must be an integer from 1 to ${SEQ_MAX}`);
+  if (!isNatural(wall, 0)) malformed(index, 'wall', 'must be a safe integer >= 0');
+  if (!isNatural(logical, 0)) malformed(index, 'logical', 'must be a safe integer >= 0');
+  if (typeof key !== 'string' || key.length === 0) malformed(index, 'key', 'must be a non-empty string');
+  if (type === 'delete') {
+    if (value !== undefined) malformed(index, 'value', 'must be absent on a delete');
+    return { replica, seq, wall, logical, key, type };
+  }
+  if (type !== 'set') malformed(index, 'type', "must be 'set' or 'delete'");
+  if (value === undefined) malformed(index, 'value', 'is missing on a set');
+  return { replica, seq, wall, logical, key, type, value: copyValue(value, index) };
+}
+
+function copyValue(value: unknown, index: number): JsonValue {
+  // Primitives need no copy: skip the walk on the hot path.
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || value === null) return value as JsonValue;
+  try {
+    return toJsonValue(value);
+  } catch (error) {
+    if (error instanceof InvalidValueError) malformed(index, 'value', `is not a JSON value (${error.message})`);
+    throw error;
+  }
+}

@@ -1,0 +1,587 @@
+/**
+ * `Replica`: the database handle. One replica owns one log. Writes go through
+ * a single serialized commit path; reads come from the materialized state and
+ * never wait for the writer.
+ */
+import { type Clock, systemClock } from './clock.js';
+import { CommitQueue, type ItemOutcome } from './commit-queue.js';
+import { HistoryTruncatedError, InvalidArgumentError, InvalidKeyError, MalformedOpError, OpIdConflictError, ReplicaClosedError, StorageFailedError, TidelogError } from './errors.js';
+import { compareHlc, type HlcTimestamp, HybridLogicalClock } from './hlc.js';
+import { Horizon } from './horizon.js';
+import { type JsonValue, jsonEqual, toJsonValue } from './json.js';
+import { MemoryStorage } from './memory-storage.js';
+import { compareOps, type Op, type OpInput, opIdString, sameOpContent, validateOp } from './op.js';
+import { OpLog } from './oplog.js';
+import { type Random, randomReplicaId, systemRandom } from './random.js';
+import { compareKeys, type KeyChange, MaterializedState, winnersOf } from './state.js';
+import type { Snapshot, Storage } from './storage.js';
+import { validateVersionVector, type VersionVector, vvCovers, vvDominates } from './version-vector.js';
+
+/** Longest key accepted, in UTF-16 code units. */
+export const KEY_LENGTH_MAX = 16_384;
+/** How far past a replica's contiguous prefix a remote op may land before it is deferred to a later sync. */
+export const SEQ_GAP_MAX = 1 << 20;
+
+/** Options of {@link Replica.open}. */
+export interface ReplicaOptions {
+  /** The replica id; by default the stored one, or a new random one for a new database. */
+  readonly replicaId?: string;
+  /** Where the log lives; a fresh {@link MemoryStorage} by default. */
+  readonly storage?: Storage;
+  /** Physical time for the HLC; the system clock by default. */
+  readonly clock?: Clock;
+  /** Randomness for new replica ids; the platform's CSPRNG by default. */
+  readonly random?: Random;
+  /** Ops that may wait for the writer before `set` callers are made to wait (backpressure). Default 65,536. */
+  readonly pendingOpsMax?: number;
+  /** Ops per storage append (group commit). Default 16,384. */
+  readonly groupOpsMax?: number;
+  /** Ops of history `compact()` keeps by default. Default 10,000. */
+  readonly historyOpsRetained?: number;
+}
+
+/** A change notification: one per commit, local or remote. */
+export interface ChangeEvent {
+  /** Whether the ops were written here or merged from a peer. */
+  readonly origin: 'local' | 'remote';
+  /** The ops newly added to the log by this commit. */
+  readonly ops: readonly Op[];
+  /** Keys whose visible winner changed. */
+  readonly changes: readonly KeyChange[];
+}
+
+/** What `applyRemote` did. */
+export interface ApplyResult {
+  /** Ops new to this replica, now in its log. */
+  readonly applied: number;
+  /** Ops it already held (harmless: merge is idempotent). */
+  readonly duplicates: number;
+  /** Ops too far ahead of a gap, left for a later sync. */
+  readonly deferred: number;
+  /** Number of merged ops that became their key's winner (subscribe for the details). */
+  readonly changed: number;
+}
+
+/** What `compact` did. */
+export interface CompactResult {
+  /** Ops folded into the snapshot. */
+  readonly compactedOps: number;
+  /** Ops still held individually (history). */
+  readonly retainedOps: number;
+  /** The new horizon. */
+  readonly base: VersionVector;
+}
+
+/** A point in time for {@link Replica.stateAt}: a version vector or an HLC timestamp. */
+export type StatePoint = { readonly versionVector: VersionVector } | { readonly timestamp: HlcTimestamp };
+
+/** Collects the writes of an atomic batch. */
+export interface BatchWriter {
+  /** Adds a set to the batch. */
+  set(key: string, value: unknown): void;
+  /** Adds a delete to the batch. */
+  delete(key: string): void;
+}
+
+type ValidInput = { readonly type: 'set'; readonly key: string; readonly value: JsonValue } | { readonly type: 'delete'; readonly key: string };
+type Intent =
+  | { readonly kind: 'local'; readonly inputs: readonly ValidInput[]; readonly single: boolean }
+  | { readonly kind: 'remote'; readonly ops: readonly Op[]; readonly horizon: VersionVector | undefined }
+  | { readonly kind: 'compact'; readonly retainOps: number };
+
+/** Checks a key: a non-empty string of at most {@link KEY_LENGTH_MAX} code units. */
+export function validateKey(key: unknown): string {
+  if (typeof key !== 'string') throw new InvalidKeyError(`key must be a string, got ${typeof key}`);
+  if (key.length === 0) throw new InvalidKeyError('key must not be empty');
+  if (key.length > KEY_LENGTH_MAX) throw new InvalidKeyError(`key is ${key.length} characters; the limit is ${KEY_LENGTH_MAX}`);
+  return key;
+}
+
+function validateInput(input: unknown, index: number): ValidInput {
+  if (typeof input !== 'object' || input === null) throw new InvalidArgumentError(`batch entry ${index} is not an object`, { index });
+  const entry = input as Partial<OpInput>;
+  const key = validateKey(entry.key);
+  if (entry.type === 'delete') return { type: 'delete', key };
+  if (entry.type === 'set') return { type: 'set', key, value: toJsonValue((entry as { value: unknown }).value) };
+  throw new InvalidArgumentError(`batch entry ${index} has type ${String(entry.type)}; expected 'set' or 'delete'`, { index });
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return value;
+}
+
+/** A local-first key-value replica over an append-only op log. */
+export class Replica {
+  private readonly log = new OpLog();
+  private readonly state = new MaterializedState();
+  private readonly horizonSummary = new Horizon();
+  private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private readonly queue: CommitQueue<Intent>;
+  private readonly hlc: HybridLogicalClock;
+  private localSeq = 0;
+  private closed = false;
+
+  private constructor(
+    /** This replica's id. */
+    readonly replicaId: string,
+    private readonly storage: Storage,
+    clock: Clock,
+    private readonly historyOpsRetained: number,
+    limits: { pendingOpsMax: number; groupOpsMax: number },
+  ) {
+    this.hlc = new HybridLogicalClock(clock);
+    this.queue = new CommitQueue((group) => this.commitGroup(group), limits);
+  }
+
+  /**
+   * Opens a replica on `storage` (memory by default), recovering whatever it holds.
+   * @example
+   * const replica = await Replica.open();
+   * await replica.set('greeting', 'hello');
+   */
+  static async open(options: ReplicaOptions = {}): Promise<Replica> {
+    const storage = options.storage ?? new MemoryStorage();
+    const stored = await storage.load();
+    if (options.replicaId !== undefined) validateReplicaId(options.replicaId);
+    if (options.replicaId !== undefined && stored.meta !== undefined && stored.meta.replicaId !== options.replicaId) {
+      throw new InvalidArgumentError(`storage belongs to replica ${stored.meta.replicaId}, not ${options.replicaId}`);
+    }
+    const replicaId = stored.meta?.replicaId ?? options.replicaId ?? randomReplicaId(options.random ?? systemRandom);
+    const replica = new Replica(replicaId, storage, options.clock ?? systemClock, positiveInt(options.historyOpsRetained, 10_000, 'historyOpsRetained'), {
+      pendingOpsMax: positiveInt(options.pendingOpsMax, 65_536, 'pendingOpsMax'),
+      groupOpsMax: positiveInt(options.groupOpsMax, 16_384, 'groupOpsMax'),
+    });
+    if (stored.meta === undefined) await storage.writeMeta({ replicaId });
+    if (stored.snapshot !== undefined) replica.restoreSnapshot(stored.snapshot);
+    for await (const batch of stored.batches) replica.restoreBatch(batch);
+    replica.localSeq = replica.log.maxSeq(replicaId);
+    return replica;
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.horizonSummary.load(snapshot);
+    this.log.raiseBase(snapshot.base);
+    for (const op of snapshot.winners) this.state.apply(op);
+    this.hlc.observe(snapshot.clock);
+  }
+
+  private restoreBatch(batch: readonly Op[]): void {
+    for (const op of batch) {
+      if (this.log.has(op.replica, op.seq)) continue;
+      this.log.add(op);
+      this.state.apply(op);
+      this.hlc.observe(op);
+    }
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  /** Sets `key` to a JSON `value`. Resolves with the op once it is durable. */
+  set(key: string, value: unknown): Promise<Op> {
+    try {
+      this.assertOpen();
+      return this.submitLocal<Op>([{ type: 'set', key: validateKey(key), value: toJsonValue(value) }], true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Deletes `key` (writes a tombstone). Resolves with the op once it is durable. */
+  delete(key: string): Promise<Op> {
+    try {
+      this.assertOpen();
+      return this.submitLocal<Op>([{ type: 'delete', key: validateKey(key) }], true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Commits several writes atomically: after a crash all survive or none does.
+   * Takes a list of writes, or a function that adds them (if it throws, nothing is written).
+   */
+  async batch(writes: readonly OpInput[] | ((batch: BatchWriter) => void | Promise<void>)): Promise<Op[]> {
+    this.assertOpen();
+    let inputs: ValidInput[];
+    if (typeof writes === 'function') {
+      inputs = [];
+      const collected = inputs;
+      await writes({
+        set: (key, value) => void collected.push({ type: 'set', key: validateKey(key), value: toJsonValue(value) }),
+        delete: (key) => void collected.push({ type: 'delete', key: validateKey(key) }),
+      });
+    } else {
+      if (!Array.isArray(writes)) throw new InvalidArgumentError('batch takes an array of writes or a function');
+      inputs = writes.map(validateInput);
+    }
+    if (inputs.length === 0) return [];
+    return this.submitLocal<Op[]>(inputs, false);
+  }
+
+  private submitLocal<R>(inputs: readonly ValidInput[], single: boolean): Promise<R> {
+    this.assertOpen();
+    return this.queue.submit<R>({ kind: 'local', inputs, single }, inputs.length);
+  }
+
+  // ---- reads --------------------------------------------------------------
+
+  /** The value of `key`, or undefined. */
+  get(key: string): JsonValue | undefined {
+    this.assertOpen();
+    return this.state.get(key);
+  }
+
+  /** True when `key` has a value. */
+  has(key: string): boolean {
+    this.assertOpen();
+    return this.state.has(key);
+  }
+
+  /** Number of keys with a value. */
+  get size(): number {
+    this.assertOpen();
+    return this.state.size;
+  }
+
+  /** Keys with a value, sorted, optionally only those starting with `prefix`. */
+  keys(options: { readonly prefix?: string } = {}): string[] {
+    this.assertOpen();
+    const all = this.state.keys();
+    if (options.prefix === undefined || options.prefix === '') return all.slice();
+    const prefix = options.prefix;
+    const out: string[] = [];
+    for (let i = lowerBound(all, prefix); i < all.length && (all[i] as string).startsWith(prefix); i++) out.push(all[i] as string);
+    return out;
+  }
+
+  /** `[key, value]` pairs sorted by key, optionally only keys starting with `prefix`. */
+  entries(options: { readonly prefix?: string } = {}): [string, JsonValue][] {
+    return this.keys(options).map((key) => [key, this.state.get(key) as JsonValue]);
+  }
+
+  /** Listens to every commit, local and remote. Returns the unsubscribe function. */
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    this.assertOpen();
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Ops waiting for the writer (for sync status displays). */
+  get pendingOps(): number {
+    return this.queue.backlog;
+  }
+
+  // ---- sync ---------------------------------------------------------------
+
+  /** Replica id -> highest contiguous sequence number this replica holds. */
+  versionVector(): VersionVector {
+    this.assertOpen();
+    return this.log.versionVector();
+  }
+
+  /** The compaction horizon: ops at or below it are held only as their keys' winners. */
+  horizon(): VersionVector {
+    this.assertOpen();
+    return this.log.base();
+  }
+
+  /**
+   * The ops the holder of `vv` lacks. When `vv` is behind this replica's horizon,
+   * the compacted part comes as the winning op of each key; pass `horizon()` along
+   * to `applyRemote` so the receiver can close its gaps.
+   */
+  opsSince(vv: VersionVector): Op[] {
+    this.assertOpen();
+    const peer = validateVersionVector(vv);
+    const tail = this.log.opsSince(peer);
+    if (vvDominates(peer, this.log.base())) return tail;
+    const summary = this.horizonSummary.winnerOps().filter((op) => !vvCovers(peer, op.replica, op.seq));
+    return summary.concat(tail);
+  }
+
+  /**
+   * Merges ops from a peer. Validates everything first: a batch with any malformed
+   * op, or an op whose id was already used for different content, is rejected whole.
+   * `horizon` is the sender's compaction horizon, when the ops came from behind it.
+   */
+  async applyRemote(ops: readonly unknown[], options: { readonly horizon?: VersionVector } = {}): Promise<ApplyResult> {
+    this.assertOpen();
+    if (!Array.isArray(ops)) throw new MalformedOpError('applyRemote takes an array of ops');
+    const valid = ops.map((op, index) => validateOp(op, index));
+    const horizon = options.horizon === undefined ? undefined : validateVersionVector(options.horizon);
+    return this.queue.submit<ApplyResult>({ kind: 'remote', ops: valid, horizon }, valid.length);
+  }
+
+  // ---- history ------------------------------------------------------------
+
+  /** Every op on `key` still held, in merge order (the oldest may be the compacted winner). */
+  history(key: string): Op[] {
+    this.assertOpen();
+    validateKey(key);
+    const ops: Op[] = [];
+    this.log.forEach((op) => {
+      if (op.key === key) ops.push(op);
+    });
+    const compacted = this.horizonSummary.winner(key);
+    if (compacted !== undefined) ops.push(compacted);
+    return ops.sort(compareOps);
+  }
+
+  /**
+   * The whole visible state as of a point: a version vector (ops it covers) or an
+   * HLC timestamp (ops at or before it). Sorted by key.
+   * @throws HistoryTruncatedError when the point is older than the retained history.
+   */
+  stateAt(point: StatePoint): Map<string, JsonValue> {
+    this.assertOpen();
+    let include: (op: Op) => boolean;
+    if ('versionVector' in point) {
+      const vv = validateVersionVector(point.versionVector);
+      if (!vvDominates(vv, this.log.base())) {
+        throw new HistoryTruncatedError('history before the compaction horizon was compacted away', { horizon: this.log.base() });
+      }
+      include = (op) => vvCovers(vv, op.replica, op.seq);
+    } else {
+      const at = point.timestamp;
+      if (compareHlc(at, this.horizonSummary.clock) < 0) {
+        throw new HistoryTruncatedError(`history before ${this.horizonSummary.clock.wall}.${this.horizonSummary.clock.logical} was compacted away`, { earliest: this.horizonSummary.clock });
+      }
+      include = (op) => compareHlc(op, at) <= 0;
+    }
+    const winners = this.horizonSummary.winnerMap();
+    const selected: Op[] = [];
+    this.log.forEach((op) => {
+      if (include(op)) selected.push(op);
+    });
+    winnersOf(selected, winners);
+    const out = new Map<string, JsonValue>();
+    for (const key of [...winners.keys()].sort(compareKeys)) {
+      const op = winners.get(key) as Op;
+      if (op.type === 'set') out.set(key, op.value as JsonValue);
+    }
+    return out;
+  }
+
+  /** The earliest point `stateAt` accepts: the compaction horizon and its latest timestamp. */
+  historyHorizon(): { readonly base: VersionVector; readonly clock: HlcTimestamp } {
+    this.assertOpen();
+    return { base: this.log.base(), clock: this.horizonSummary.clock };
+  }
+
+  /**
+   * Folds all but the newest `retainOps` ops into a snapshot and lets storage drop
+   * what it covers. Tombstones stay in the snapshot, so a peer that was offline
+   * across the compaction still converges.
+   */
+  compact(options: { readonly retainOps?: number } = {}): Promise<CompactResult> {
+    this.assertOpen();
+    const retainOps = options.retainOps ?? this.historyOpsRetained;
+    if (!Number.isSafeInteger(retainOps) || retainOps < 0) throw new InvalidArgumentError('retainOps must be a non-negative integer');
+    return this.queue.submit<CompactResult>({ kind: 'compact', retainOps }, 1, true);
+  }
+
+  /** Waits for queued writes, then releases the storage. Later calls throw `ReplicaClosedError`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.idle();
+    this.listeners.clear();
+    await this.storage.close();
+  }
+
+  /** True once `close()` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ReplicaClosedError();
+  }
+
+  // ---- the commit path ----------------------------------------------------
+
+  private async commitGroup(group: readonly Intent[]): Promise<ItemOutcome[]> {
+    const first = group[0] as Intent;
+    if (first.kind === 'compact') return [await this.settle(() => this.commitCompaction(first.retainOps))];
+    const savedSeq = this.localSeq;
+    // Ids staged in this group, so a remote op can be checked against local ops not yet in the log.
+    const staged = group.some((intent) => intent.kind === 'remote') ? new Map<string, Op>() : undefined;
+    const deferrals = group.map(() => ({ count: 0 }));
+    const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
+      try {
+        if (intent.kind === 'local') return this.stageLocal(intent.inputs, staged);
+        if (intent.kind === 'remote') return this.stageRemote(intent.ops, staged, deferrals[i] as { count: number });
+        throw new Error('a compaction never shares a commit group');
+      } catch (error) {
+        if (error instanceof TidelogError) return error;
+        throw error;
+      }
+    });
+    const appended: Op[] = [];
+    for (const ops of prepared) if (Array.isArray(ops)) for (const op of ops) appended.push(op);
+    if (appended.length > 0) {
+      try {
+        await this.storage.append(appended);
+      } catch (error) {
+        this.localSeq = savedSeq;
+        throw error instanceof TidelogError ? error : new StorageFailedError('storage append failed; nothing was committed', {}, { cause: error });
+      }
+    }
+    const outcomes: ItemOutcome[] = [];
+    for (let i = 0; i < group.length; i++) {
+      const intent = group[i] as Intent;
+      const ops = prepared[i] as Op[] | TidelogError;
+      if (ops instanceof TidelogError) {
+        outcomes.push({ ok: false, error: ops });
+        continue;
+      }
+      // Only a remote batch that moves the horizon needs to await storage again; keep the rest synchronous.
+      if (intent.kind === 'remote' && intent.horizon !== undefined) {
+        const horizon = intent.horizon;
+        outcomes.push(await this.settle(async () => {
+          const result = this.publish(intent, ops, (deferrals[i] as { count: number }).count);
+          await this.adoptHorizon(horizon, ops);
+          return result;
+        }));
+      } else {
+        outcomes.push({ ok: true, value: this.publish(intent, ops, (deferrals[i] as { count: number }).count) });
+      }
+    }
+    return outcomes;
+  }
+
+  private async settle(work: () => unknown): Promise<ItemOutcome> {
+    try {
+      return { ok: true, value: await work() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private stageLocal(inputs: readonly ValidInput[], staged: Map<string, Op> | undefined): Op[] {
+    return inputs.map((input) => {
+      const ts = this.hlc.tick();
+      this.localSeq += 1;
+      const op: Op =
+        input.type === 'set'
+          ? { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'set', value: input.value }
+          : { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'delete' };
+      staged?.set(opIdString(op), op);
+      return op;
+    });
+  }
+
+  /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
+  private stageRemote(ops: readonly Op[], staged: Map<string, Op> = new Map(), deferred: { count: number }): Op[] {
+    const fresh: Op[] = [];
+    for (const op of ops) {
+      const id = opIdString(op);
+      const known = this.log.get(op.replica, op.seq) ?? staged.get(id);
+      if (known !== undefined) {
+        if (!sameOpContent(known, op, jsonEqual)) {
+          throw new OpIdConflictError(`op id ${id} was already used for a different op: replica ${op.replica} reused sequence numbers (restored from a stale backup?)`, { replica: op.replica, seq: op.seq });
+        }
+        continue;
+      }
+      if (this.log.has(op.replica, op.seq)) continue; // compacted: already folded into the snapshot
+      if (op.seq > (this.log.heldRange(op.replica)?.contiguous ?? 0) + SEQ_GAP_MAX) {
+        deferred.count += 1;
+        continue;
+      }
+      staged.set(id, op);
+      fresh.push(op);
+    }
+    for (const op of fresh) {
+      this.hlc.observe(op);
+      // Our own ops coming back from a peer means this storage is older than what we wrote (a restored backup): never reuse those seqs.
+      if (op.replica === this.replicaId && op.seq > this.localSeq) this.localSeq = op.seq;
+    }
+    return fresh;
+  }
+
+  private publish(intent: Intent, prepared: Op[], deferred: number): unknown {
+    // Change records cost an allocation per op: build them only when someone listens.
+    const changes = this.listeners.size > 0 ? new Map<string, KeyChange>() : undefined;
+    let changed = 0;
+    for (const op of prepared) {
+      this.log.add(op);
+      if (changes === undefined) {
+        if (this.state.apply(op)) changed += 1;
+        continue;
+      }
+      const previous = changes.has(op.key) ? (changes.get(op.key) as KeyChange).previous : this.state.get(op.key);
+      if (this.state.apply(op)) {
+        changed += 1;
+        changes.set(op.key, { key: op.key, value: this.state.get(op.key), previous, op });
+      }
+    }
+    if (changes !== undefined && prepared.length > 0) {
+      this.emit({ origin: intent.kind === 'local' ? 'local' : 'remote', ops: prepared, changes: [...changes.values()] });
+    }
+    if (intent.kind === 'local') return intent.single ? prepared[0] : prepared;
+    return { applied: prepared.length, duplicates: 'ops' in intent ? intent.ops.length - prepared.length - deferred : 0, deferred, changed } satisfies ApplyResult;
+  }
+
+  /**
+   * Moves this replica's horizon up to a peer's, after merging the peer's summary of
+   * what lies below it: the compacted ops are gone everywhere, so waiting for them
+   * would leave the version vectors apart forever.
+   */
+  private async adoptHorizon(horizon: VersionVector, received: readonly Op[]): Promise<void> {
+    if (vvDominates(this.log.base(), horizon)) return;
+    const summarized = received.filter((op) => vvCovers(horizon, op.replica, op.seq));
+    const dropped = this.log.raiseBase(horizon);
+    this.horizonSummary.absorb(summarized.concat(dropped));
+    await this.storage.writeSnapshot({ base: this.log.base(), clock: this.horizonSummary.clock, winners: this.horizonSummary.winnerOps() });
+  }
+
+  private async commitCompaction(retainOps: number): Promise<CompactResult> {
+    const candidates: Op[] = [];
+    this.log.forEach((op) => {
+      const range = this.log.heldRange(op.replica);
+      if (range !== undefined && op.seq <= range.contiguous) candidates.push(op);
+    });
+    const compactCount = candidates.length - retainOps;
+    if (compactCount <= 0) return { compactedOps: 0, retainedOps: this.log.size, base: this.log.base() };
+    candidates.sort(compareOps);
+    // Per replica, seq order is HLC order, so the ops up to the cut form a prefix 1..s of each replica.
+    const base: Record<string, number> = { ...this.log.base() };
+    for (const op of candidates.slice(0, compactCount)) if (op.seq > (base[op.replica] ?? 0)) base[op.replica] = op.seq;
+    const covered = candidates.filter((op) => vvCovers(base, op.replica, op.seq));
+    const snapshot = this.horizonSummary.preview(covered, base);
+    await this.storage.writeSnapshot(snapshot);
+    const dropped = this.log.raiseBase(base);
+    this.horizonSummary.absorb(dropped);
+    return { compactedOps: dropped.length, retainedOps: this.log.size, base: this.log.base() };
+  }
+
+  private emit(event: ChangeEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A failing listener must not fail the commit it is told about; surface it instead.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+function validateReplicaId(id: string): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new InvalidArgumentError('replicaId must be a string of 1 to 128 characters');
+}
+
+function lowerBound(sorted: readonly string[], target: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

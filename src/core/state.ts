@@ -1,0 +1,95 @@
+/**
+ * The materialized state: the winning op of every key. Reads are served from
+ * here, never by replaying the log.
+ */
+import type { JsonValue } from './json.js';
+import { compareOps, type Op } from './op.js';
+
+/** How one key's visible value changed when ops were merged. */
+export interface KeyChange {
+  /** The key. */
+  readonly key: string;
+  /** The visible value now (undefined when deleted). */
+  readonly value: JsonValue | undefined;
+  /** The visible value before (undefined when absent or deleted). */
+  readonly previous: JsonValue | undefined;
+  /** The op that now wins the key. */
+  readonly op: Op;
+}
+
+/** Last-writer-wins map from key to winning op, tombstones included. */
+export class MaterializedState {
+  private readonly winners = new Map<string, Op>();
+  private live = 0;
+  private sortedKeys: string[] | undefined;
+
+  /** Number of keys with a visible value. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** The winning op of a key, tombstone or not. */
+  winner(key: string): Op | undefined {
+    return this.winners.get(key);
+  }
+
+  /** The visible value of a key. */
+  get(key: string): JsonValue | undefined {
+    const op = this.winners.get(key);
+    return op?.type === 'set' ? op.value : undefined;
+  }
+
+  /** True when the key has a visible value. */
+  has(key: string): boolean {
+    return this.winners.get(key)?.type === 'set';
+  }
+
+  /**
+   * Merges one op. Returns true when it became the key's winner. Commutative,
+   * associative and idempotent because the winner is a maximum in a total order.
+   */
+  apply(op: Op): boolean {
+    const current = this.winners.get(op.key);
+    if (current !== undefined && compareOps(op, current) <= 0) return false;
+    const wasLive = current?.type === 'set';
+    const isLive = op.type === 'set';
+    this.winners.set(op.key, op);
+    if (wasLive !== isLive) {
+      this.live += isLive ? 1 : -1;
+      this.sortedKeys = undefined;
+    } else if (current === undefined) {
+      this.sortedKeys = undefined;
+    }
+    return true;
+  }
+
+  /** Visible keys in ascending order (cached until the set of live keys changes). */
+  keys(): readonly string[] {
+    if (this.sortedKeys === undefined) {
+      const keys: string[] = [];
+      for (const [key, op] of this.winners) if (op.type === 'set') keys.push(key);
+      keys.sort(compareKeys);
+      this.sortedKeys = keys;
+    }
+    return this.sortedKeys;
+  }
+
+  /** Every winning op, tombstones included (for snapshots). */
+  winnerOps(): Op[] {
+    return [...this.winners.values()];
+  }
+}
+
+/** Code-unit order, the same on every platform (localeCompare is not). */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Builds the LWW summary of any collection of ops: key -> winning op. */
+export function winnersOf(ops: Iterable<Op>, into = new Map<string, Op>()): Map<string, Op> {
+  for (const op of ops) {
+    const current = into.get(op.key);
+    if (current === undefined || compareOps(op, current) > 0) into.set(op.key, op);
+  }
+  return into;
+}

@@ -1,0 +1,5 @@
+/**
+ * `tidelog`: the isomorphic entry. Loads unchanged in Node and in browsers;
+ * nothing reachable from here imports a `node:` module.
+ */
+export * from './core/index.js';

@@ -1,0 +1,5 @@
+/**
+ * `tidelog/node`: everything in the main entry plus the Node-only parts
+ * (file storage, the relay server, the CLI helpers).
+ */
+export * from './index.js';
