@@ -186,3 +186,10 @@ export class InvalidKeyMaterialError extends CryptoFailedError {
     super('invalid-key', message, details);
   }
 }
+
+/** Another process (or handle) holds the database open for writing. */
+export class StorageLockedError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('STORAGE_LOCKED', message, details);
+  }
+}
