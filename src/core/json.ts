@@ -55,7 +55,10 @@ function copyContainer(value: object, path: string, depth: number, seen: Set<obj
     }
     const out: Record<string, JsonValue> = {};
     for (const key of Object.keys(value)) {
-      out[key] = copyJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, ancestors);
+      const item = copyJson((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, ancestors);
+      // JSON.parse makes "__proto__" an own key; plain assignment would set the prototype and lose the data.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else out[key] = item;
     }
     if (Object.getOwnPropertySymbols(value).length > 0) throw new InvalidValueError(`${path} has symbol keys`, { path });
     copy = Object.freeze(out);

@@ -122,6 +122,7 @@ export class Replica {
   private readonly hlc: HybridLogicalClock;
   private localSeq = 0;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     /** This replica's id. */
@@ -383,12 +384,17 @@ export class Replica {
   }
 
   /** Waits for queued writes, then releases the storage. Later calls throw `ReplicaClosedError`. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.queue.idle();
-    this.listeners.clear();
-    await this.storage.close();
+  close(): Promise<void> {
+    // Every caller gets the same promise, so a second close also waits for the storage to be released.
+    if (this.closing === undefined) {
+      this.closed = true;
+      this.closing = (async () => {
+        await this.queue.idle();
+        this.listeners.clear();
+        await this.storage.close();
+      })();
+    }
+    return this.closing;
   }
 
   /** True once `close()` was called. */
