@@ -29,6 +29,9 @@ export type OpInput = { readonly type: 'set'; readonly key: string; readonly val
 /** Highest sequence number accepted: keeps per-replica indexes inside array bounds. */
 export const SEQ_MAX = 2 ** 32 - 2;
 
+/** Longest key accepted, in UTF-16 code units (local writes and remote ops alike). */
+export const KEY_LENGTH_MAX = 16_384;
+
 /** Longest replica id accepted on the wire. */
 export const REPLICA_ID_LENGTH_MAX = 128;
 
@@ -72,7 +75,7 @@ export function validateOp(input: unknown, index = 0): Op {
   if (!isNatural(seq, 1) || seq > SEQ_MAX) malformed(index, 'seq', `must be an integer from 1 to ${SEQ_MAX}`);
   if (!isNatural(wall, 0)) malformed(index, 'wall', 'must be a safe integer >= 0');
   if (!isNatural(logical, 0)) malformed(index, 'logical', 'must be a safe integer >= 0');
-  if (typeof key !== 'string' || key.length === 0) malformed(index, 'key', 'must be a non-empty string');
+  if (typeof key !== 'string' || key.length === 0 || key.length > KEY_LENGTH_MAX) malformed(index, 'key', `must be a string of 1 to ${KEY_LENGTH_MAX} characters`);
   if (type === 'delete') {
     if (value !== undefined) malformed(index, 'value', 'must be absent on a delete');
     return { replica, seq, wall, logical, key, type };

@@ -10,15 +10,14 @@ import { compareHlc, type HlcTimestamp, HybridLogicalClock } from './hlc.js';
 import { Horizon } from './horizon.js';
 import { type JsonValue, jsonEqual, toJsonValue } from './json.js';
 import { MemoryStorage } from './memory-storage.js';
-import { compareOps, type Op, type OpInput, opIdString, sameOpContent, validateOp } from './op.js';
+import { compareOps, KEY_LENGTH_MAX, type Op, type OpInput, opIdString, sameOpContent, validateOp } from './op.js';
 import { OpLog } from './oplog.js';
 import { type Random, randomReplicaId, systemRandom } from './random.js';
 import { compareKeys, type KeyChange, MaterializedState, winnersOf } from './state.js';
 import type { Snapshot, Storage } from './storage.js';
 import { validateVersionVector, type VersionVector, vvCovers, vvDominates } from './version-vector.js';
 
-/** Longest key accepted, in UTF-16 code units. */
-export const KEY_LENGTH_MAX = 16_384;
+export { KEY_LENGTH_MAX } from './op.js';
 /** How far past a replica's contiguous prefix a remote op may land before it is deferred to a later sync. */
 export const SEQ_GAP_MAX = 1 << 20;
 
@@ -338,6 +337,7 @@ export class Replica {
   stateAt(point: StatePoint): Map<string, JsonValue> {
     this.assertOpen();
     let include: (op: Op) => boolean;
+    if (typeof point !== 'object' || point === null) throw new InvalidArgumentError('stateAt takes { versionVector } or { timestamp }');
     if ('versionVector' in point) {
       const vv = validateVersionVector(point.versionVector);
       if (!vvDominates(vv, this.log.base())) {
@@ -345,7 +345,7 @@ export class Replica {
       }
       include = (op) => vvCovers(vv, op.replica, op.seq);
     } else {
-      const at = point.timestamp;
+      const at = validateTimestamp((point as { timestamp?: unknown }).timestamp);
       if (compareHlc(at, this.horizonSummary.clock) < 0) {
         throw new HistoryTruncatedError(`history before ${this.horizonSummary.clock.wall}.${this.horizonSummary.clock.logical} was compacted away`, { earliest: this.horizonSummary.clock });
       }
@@ -482,9 +482,12 @@ export class Replica {
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
   private stageRemote(ops: readonly Op[], staged: Map<string, Op> = new Map(), deferred: { count: number }): Op[] {
     const fresh: Op[] = [];
+    // This batch's own ids go to `staged` only once the whole batch is accepted: a rejected batch must not
+    // make a later batch of the same group look like a duplicate (or a conflict) of ops never applied.
+    const mine = new Map<string, Op>();
     for (const op of ops) {
       const id = opIdString(op);
-      const known = this.log.get(op.replica, op.seq) ?? staged.get(id);
+      const known = this.log.get(op.replica, op.seq) ?? staged.get(id) ?? mine.get(id);
       if (known !== undefined) {
         if (!sameOpContent(known, op, jsonEqual)) {
           throw new OpIdConflictError(`op id ${id} was already used for a different op: replica ${op.replica} reused sequence numbers (restored from a stale backup?)`, { replica: op.replica, seq: op.seq });
@@ -496,9 +499,10 @@ export class Replica {
         deferred.count += 1;
         continue;
       }
-      staged.set(id, op);
+      mine.set(id, op);
       fresh.push(op);
     }
+    for (const [id, op] of mine) staged.set(id, op);
     for (const op of fresh) {
       this.hlc.observe(op);
       // Our own ops coming back from a peer means this storage is older than what we wrote (a restored backup): never reuse those seqs.
@@ -575,6 +579,14 @@ export class Replica {
       }
     }
   }
+}
+
+function validateTimestamp(input: unknown): HlcTimestamp {
+  const { wall, logical } = (typeof input === 'object' && input !== null ? input : {}) as Partial<Record<'wall' | 'logical', unknown>>;
+  if (typeof wall !== 'number' || typeof logical !== 'number' || !Number.isFinite(wall) || !Number.isFinite(logical)) {
+    throw new InvalidArgumentError('timestamp must be { wall, logical } with finite numbers');
+  }
+  return { wall, logical };
 }
 
 function validateReplicaId(id: string): void {
