@@ -1,0 +1,106 @@
+/**
+ * `--redis`: the pieces a relay needs to share its rooms with other relay processes
+ * through one Redis — a room fan-out over pub/sub, store-and-forward in capped
+ * streams, and the status behind `/metrics` and `/healthz`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { BackoffLimits } from './backoff.js';
+import { openRedisConnection, validateRedisUrl } from './connection.js';
+import { RedisFrameStore } from './redis-frame-store.js';
+import { RedisRoomBus } from './redis-bus.js';
+import { RedisStatus } from './status.js';
+
+export { type BackoffLimits, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
+export { validateRedisUrl } from './connection.js';
+export { BUS_ENVELOPE_VERSION, BUS_ID_BYTES_MAX, type BusEnvelope, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
+export { DEFAULT_STORED_FRAME_AGE_MS_MAX, DEFAULT_STORED_FRAMES_PER_ROOM_MAX, RedisFrameStore, type RedisFrameStoreOptions } from './redis-frame-store.js';
+export { DEFAULT_KEY_PREFIX, RedisRoomBus, type RedisRoomBusOptions, type RoomFrameHandler } from './redis-bus.js';
+export { type RedisCounters, RedisStatus } from './status.js';
+
+/** Options for {@link openRedisFanout}. */
+export interface RedisFanoutOptions {
+  /** `redis://host:port`. */
+  readonly url: string;
+  /** This relay's id in the deployment; random when absent. */
+  readonly relayId?: string;
+  /** Prefix of every channel and key, so deployments can share one Redis. */
+  readonly keyPrefix?: string;
+  /** Reconnect delays. */
+  readonly backoff?: BackoffLimits;
+  /** Store-and-forward bounds; omit `store` to not keep frames in Redis. */
+  readonly store?: { readonly framesPerRoomMax?: number; readonly ageMsMax?: number };
+  /** Structured log sink for connection events. */
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** A relay's handle on Redis. */
+export interface RedisFanout {
+  /** This relay's id. */
+  readonly relayId: string;
+  /** The room fan-out. */
+  readonly bus: RedisRoomBus;
+  /** Store-and-forward, when requested. */
+  readonly store: RedisFrameStore | undefined;
+  /** Connection state and counters for `/healthz` and `/metrics`. */
+  readonly status: RedisStatus;
+  /** Resolves once both connections are ready, or `false` after `timeoutMs` (the relay serves locally meanwhile). */
+  ready(timeoutMs: number): Promise<boolean>;
+  /** Closes both connections. */
+  close(): Promise<void>;
+}
+
+/** Opens the two Redis connections of a relay and builds its fan-out. Throws `InvalidArgumentError` for a bad URL. */
+export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
+  validateRedisUrl(options.url);
+  const relayId = options.relayId ?? `relay-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const status = new RedisStatus();
+  const log = options.log ?? (() => undefined);
+  const common = { url: options.url, status, ...(options.backoff === undefined ? {} : { backoff: options.backoff }) };
+  let lastError = '';
+  const onError = (role: string) => (error: Error) => {
+    // One line per distinct error, not one per retry.
+    if (error.message === lastError) return;
+    lastError = error.message;
+    log('redis_error', { role, message: error.message });
+  };
+  const publisher = openRedisConnection({
+    ...common,
+    role: 'command',
+    connectionName: `${relayId}-cmd`,
+    onError: onError('command'),
+    onReconnected: () => log('redis_reconnected', { role: 'command' }),
+  });
+  const subscriber = openRedisConnection({
+    ...common,
+    role: 'subscriber',
+    connectionName: `${relayId}-sub`,
+    onError: onError('subscriber'),
+    onReconnected: () => log('redis_reconnected', { role: 'subscriber' }),
+  });
+  const keyPrefix = options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix };
+  const bus = new RedisRoomBus({ relayId, publisher, subscriber, status, ...keyPrefix });
+  const store = options.store === undefined ? undefined : new RedisFrameStore({ client: publisher, status, ...keyPrefix, ...options.store });
+  return {
+    relayId,
+    bus,
+    store,
+    status,
+    ready: (timeoutMs) => waitReady([publisher, subscriber], timeoutMs),
+    async close() {
+      await bus.close();
+      await Promise.all([publisher, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+    },
+  };
+}
+
+function waitReady(clients: readonly Redis[], timeoutMs: number): Promise<boolean> {
+  const one = (client: Redis) => (client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve())));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    Promise.all(clients.map(one)).then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

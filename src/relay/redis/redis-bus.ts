@@ -1,0 +1,148 @@
+/**
+ * A room fan-out shared by several relay processes through Redis pub/sub.
+ *
+ * Every frame a local member sends is delivered to the room's local members at once
+ * (exactly as the in-process fan-out does) and published on the room's channel,
+ * tagged with this relay's id; every other relay subscribed to that channel hands it
+ * to its own members. Redis echoes our own messages back to us: the relay tag skips
+ * them. While Redis is unreachable, local delivery goes on unchanged and the frames
+ * that could not cross are counted; the clients' anti-entropy repairs them later.
+ */
+import type { Redis } from 'ioredis';
+import { DecodeError } from '../../core/errors.js';
+import { decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
+import type { RedisStatus } from './status.js';
+
+/** Receives the frames of one room: the frame and the id of the connection that sent it. */
+export type RoomFrameHandler = (frame: Uint8Array, originId: string) => void;
+
+/** Options for {@link RedisRoomBus}. */
+export interface RedisRoomBusOptions {
+  /** This relay's id, unique in the deployment (it tags what we publish). */
+  readonly relayId: string;
+  /** The command connection (publishes). */
+  readonly publisher: Redis;
+  /** The subscriber connection (channels of the rooms with local members). */
+  readonly subscriber: Redis;
+  /** Shared counters and connection state. */
+  readonly status: RedisStatus;
+  /** Channel names are `${keyPrefix}room:${roomId}`, so deployments can share one Redis. */
+  readonly keyPrefix?: string;
+  /** Most publishes awaiting a reply; past it frames are dropped and counted, never queued without bound. */
+  readonly publishesInFlightMax?: number;
+}
+
+/** Default {@link RedisRoomBusOptions.keyPrefix}. */
+export const DEFAULT_KEY_PREFIX = 'tidelog:';
+
+/** The Redis-backed room fan-out. */
+export class RedisRoomBus {
+  readonly #options: RedisRoomBusOptions;
+  readonly #prefix: string;
+  readonly #inFlightMax: number;
+  readonly #handlers = new Map<string, Set<RoomFrameHandler>>();
+  #closed = false;
+
+  constructor(options: RedisRoomBusOptions) {
+    this.#options = options;
+    this.#prefix = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}room:`;
+    this.#inFlightMax = options.publishesInFlightMax ?? 10_000;
+    options.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
+  }
+
+  /** This relay's id. */
+  get relayId(): string {
+    return this.#options.relayId;
+  }
+
+  /** Delivers `frame` to the room's local handlers now and publishes it to the other relays. Never throws. */
+  publish(roomId: string, frame: Uint8Array, originId: string): void {
+    if (this.#closed) return;
+    this.#deliverLocal(roomId, frame, originId);
+    this.#publishRemote(roomId, frame, originId);
+  }
+
+  /** Adds a handler for a room's frames (local and remote); the first one subscribes the room's channel. Returns the unsubscribe. */
+  subscribe(roomId: string, handler: RoomFrameHandler): () => void {
+    let handlers = this.#handlers.get(roomId);
+    if (handlers === undefined) {
+      handlers = new Set();
+      this.#handlers.set(roomId, handlers);
+      // A failed SUBSCRIBE (Redis down) is retried by ioredis' autoResubscribe when it comes back.
+      this.#options.subscriber.subscribe(this.#channel(roomId)).catch(() => undefined);
+    }
+    handlers.add(handler);
+    return () => this.#unsubscribe(roomId, handler);
+  }
+
+  /** Rooms with at least one local handler. */
+  rooms(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /** Stops delivering; does not close the connections (their owner does). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#handlers.clear();
+  }
+
+  #unsubscribe(roomId: string, handler: RoomFrameHandler): void {
+    const handlers = this.#handlers.get(roomId);
+    if (handlers === undefined || !handlers.delete(handler) || handlers.size > 0) return;
+    this.#handlers.delete(roomId);
+    this.#options.subscriber.unsubscribe(this.#channel(roomId)).catch(() => undefined);
+  }
+
+  #channel(roomId: string): string {
+    return `${this.#prefix}${roomId}`;
+  }
+
+  #deliverLocal(roomId: string, frame: Uint8Array, originId: string): void {
+    const handlers = this.#handlers.get(roomId);
+    if (handlers === undefined) return;
+    for (const handler of [...handlers]) handler(frame, originId);
+  }
+
+  #publishRemote(roomId: string, frame: Uint8Array, originId: string): void {
+    const { status, publisher, relayId } = this.#options;
+    if (!status.commandUp || status.publishesInFlight >= this.#inFlightMax) {
+      status.counters.publishFailures += 1;
+      return;
+    }
+    const message = encodeBusEnvelope({ relayId, originId, frame });
+    status.publishesInFlight += 1;
+    publisher.publish(this.#channel(roomId), Buffer.from(message.buffer, message.byteOffset, message.byteLength)).then(
+      () => {
+        status.publishesInFlight -= 1;
+        status.counters.framesPublished += 1;
+      },
+      () => {
+        status.publishesInFlight -= 1;
+        status.counters.publishFailures += 1;
+      },
+    );
+  }
+
+  #onMessage(channel: Buffer, message: Buffer): void {
+    if (this.#closed) return;
+    const name = channel.toString('utf8');
+    if (!name.startsWith(this.#prefix)) return;
+    const roomId = name.slice(this.#prefix.length);
+    const { status, relayId } = this.#options;
+    let envelope: ReturnType<typeof decodeBusEnvelope>;
+    try {
+      envelope = decodeBusEnvelope(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      status.counters.malformedMessages += 1;
+      return;
+    }
+    if (envelope.relayId === relayId) {
+      status.counters.ownFramesSkipped += 1;
+      return;
+    }
+    status.counters.framesReceived += 1;
+    // Origin ids are per relay; prefix them so they can never equal a local connection's id.
+    this.#deliverLocal(roomId, envelope.frame, `${envelope.relayId}/${envelope.originId}`);
+  }
+}

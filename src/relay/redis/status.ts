@@ -1,0 +1,76 @@
+/**
+ * What the Redis fan-out reports about itself: a connection state for `/healthz`
+ * and counters for `/metrics` (Prometheus text format). One object shared by the
+ * bus and the frame store, so both count into the same place.
+ */
+
+/** Counters of the Redis fan-out; every field only grows. */
+export interface RedisCounters {
+  /** Times a Redis connection came back after it was lost. */
+  reconnects: number;
+  /** Frames published to Redis. */
+  framesPublished: number;
+  /** Frames that could not be published (Redis down, too many in flight, an error reply). */
+  publishFailures: number;
+  /** Frames from other relays delivered to local members. */
+  framesReceived: number;
+  /** Our own frames echoed back by Redis and skipped (already delivered locally). */
+  ownFramesSkipped: number;
+  /** Channel messages that did not decode as a bus envelope. */
+  malformedMessages: number;
+  /** Frames appended to the room streams (store-and-forward). */
+  framesStored: number;
+  /** Store appends or reads that failed (Redis down or an error reply). */
+  storeFailures: number;
+}
+
+/** The live state of the fan-out: two connections (commands, subscriptions) and the counters. */
+export class RedisStatus {
+  /** Counters, mutated in place by the bus and the store. */
+  readonly counters: RedisCounters = {
+    reconnects: 0,
+    framesPublished: 0,
+    publishFailures: 0,
+    framesReceived: 0,
+    ownFramesSkipped: 0,
+    malformedMessages: 0,
+    framesStored: 0,
+    storeFailures: 0,
+  };
+  /** Whether the command connection (publish, streams) is ready. */
+  commandUp = false;
+  /** Whether the subscriber connection is ready (subscriptions restored). */
+  subscriberUp = false;
+  /** Publishes sent and not yet answered. */
+  publishesInFlight = 0;
+
+  /** Both connections are ready: frames cross relays. */
+  get up(): boolean {
+    return this.commandUp && this.subscriberUp;
+  }
+
+  /** The `/healthz` view: `degraded` while Redis is unreachable (local members are still served). */
+  health(): { readonly status: 'ok' | 'degraded'; readonly redis: 'up' | 'down' } {
+    return this.up ? { status: 'ok', redis: 'up' } : { status: 'degraded', redis: 'down' };
+  }
+
+  /** The Prometheus text lines for `/metrics` (each ends with a newline). */
+  metricsText(): string {
+    const c = this.counters;
+    const lines: string[] = [];
+    const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+    };
+    metric('tidelog_redis_up', 'gauge', 'Whether both Redis connections are ready (1) or not (0).', this.up ? 1 : 0);
+    metric('tidelog_redis_publishes_in_flight', 'gauge', 'Frames published to Redis and not yet acknowledged.', this.publishesInFlight);
+    metric('tidelog_redis_reconnects_total', 'counter', 'Redis connections re-established after a loss.', c.reconnects);
+    metric('tidelog_redis_frames_published_total', 'counter', 'Frames published to Redis.', c.framesPublished);
+    metric('tidelog_redis_publish_failures_total', 'counter', 'Frames that could not be published to Redis.', c.publishFailures);
+    metric('tidelog_redis_frames_received_total', 'counter', 'Frames from other relays delivered to local members.', c.framesReceived);
+    metric('tidelog_redis_own_frames_skipped_total', 'counter', 'Own frames echoed by Redis and skipped.', c.ownFramesSkipped);
+    metric('tidelog_redis_malformed_messages_total', 'counter', 'Channel messages that did not decode.', c.malformedMessages);
+    metric('tidelog_redis_frames_stored_total', 'counter', 'Frames appended to Redis room streams.', c.framesStored);
+    metric('tidelog_redis_store_failures_total', 'counter', 'Failed Redis stream appends or reads.', c.storeFailures);
+    return `${lines.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The Redis fan-out against a real redis-server: frames cross between two relay
+ * handles, are binary-safe, are not re-delivered to their own relay, survive a Redis
+ * crash-restart (counted, reported, resumed), and are kept bounded in the room stream.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecodeError, InvalidArgumentError } from '../../src/core/errors.js';
+import { decodeBusEnvelope, encodeBusEnvelope, openRedisFanout, type RedisFanout, RedisFrameStore, RedisStatus } from '../../src/relay/redis/index.js';
+import { RedisServer } from './redis-server.js';
+
+const fastBackoff = { delayMsMin: 20, delayMsMax: 200 };
+
+async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('bus envelope', () => {
+  it('round-trips ids and arbitrary bytes, and rejects malformed input with DecodeError', () => {
+    const frame = new Uint8Array(256).map((_, i) => i);
+    const bytes = encodeBusEnvelope({ relayId: 'relay-a', originId: 'c7', frame });
+    const back = decodeBusEnvelope(bytes);
+    expect(back).toEqual({ relayId: 'relay-a', originId: 'c7', frame });
+    for (const bad of [new Uint8Array(0), new Uint8Array([2, 1, 65, 1, 66]), bytes.subarray(0, 5), new Uint8Array([1, 0, 1, 65]), new Uint8Array([1, 1, 0xff, 1, 65])]) {
+      expect(() => decodeBusEnvelope(bad)).toThrow(DecodeError);
+    }
+    expect(() => encodeBusEnvelope({ relayId: '', originId: 'x', frame })).toThrow(InvalidArgumentError);
+    expect(() => encodeBusEnvelope({ relayId: 'r'.repeat(256), originId: 'x', frame })).toThrow(InvalidArgumentError);
+  });
+
+  it('rejects a URL that is not redis://', () => {
+    expect(() => openRedisFanout({ url: 'http://127.0.0.1:1' })).toThrow(InvalidArgumentError);
+    expect(() => openRedisFanout({ url: 'not a url' })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('Redis fan-out with a real redis-server', () => {
+  let redis: RedisServer;
+  let a: RedisFanout;
+  let b: RedisFanout;
+  const keyPrefix = `t${process.pid}:`;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    a = openRedisFanout({ url: redis.url, relayId: 'A', keyPrefix, backoff: fastBackoff, store: { framesPerRoomMax: 50 } });
+    b = openRedisFanout({ url: redis.url, relayId: 'B', keyPrefix, backoff: fastBackoff, store: { framesPerRoomMax: 50 } });
+    expect(await a.ready(5_000)).toBe(true);
+    expect(await b.ready(5_000)).toBe(true);
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await redis?.kill();
+  });
+
+  it('delivers across relays, binary-safe, without echo to the publishing relay', async () => {
+    const atA: [Uint8Array, string][] = [];
+    const atB: [Uint8Array, string][] = [];
+    const offA = a.bus.subscribe('room1', (f, o) => atA.push([f.slice(), o]));
+    const offB = b.bus.subscribe('room1', (f, o) => atB.push([f.slice(), o]));
+    await until('subscriptions', async () => (await subscribers(redis.url, 'room1')) === 2);
+    const frame = new Uint8Array([0, 255, 13, 10, 0, 128, 1]);
+    a.bus.publish('room1', frame, 'conn-1');
+    await until('remote delivery', () => atB.length === 1);
+    expect(atB[0]?.[0]).toEqual(frame);
+    expect(atB[0]?.[1]).toBe('A/conn-1');
+    // Local delivery happened once, synchronously; the Redis echo was skipped.
+    await until('echo skipped', () => a.status.counters.ownFramesSkipped >= 1);
+    expect(atA).toHaveLength(1);
+    expect(atA[0]?.[1]).toBe('conn-1');
+    offA();
+    offB();
+  });
+
+  it('keeps a bounded, binary-safe stream per room that any relay reads', async () => {
+    const store = a.store!;
+    for (let i = 0; i < 300; i++) expect(await store.append('room2', new Uint8Array([i & 255, 0, 255]))).toBe(true);
+    const frames = await b.store!.recent('room2');
+    // MAXLEN ~ 50 trims whole nodes: at least 50 and far fewer than 300 remain, newest last.
+    expect(frames.length).toBeGreaterThanOrEqual(50);
+    expect(frames.length).toBeLessThan(300);
+    expect(frames.at(-1)).toEqual(new Uint8Array([299 & 255, 0, 255]));
+  });
+
+  it('drops stored frames older than the age cap', async () => {
+    const client = new Redis(redis.url);
+    const status = new RedisStatus();
+    status.commandUp = true;
+    let skewMs = 0;
+    const store = new RedisFrameStore({ client, status, keyPrefix, ageMsMax: 60_000, nowMs: () => Date.now() + skewMs });
+    try {
+      expect(await store.append('room-aged', new Uint8Array([7]))).toBe(true);
+      expect(await store.recent('room-aged')).toEqual([new Uint8Array([7])]);
+      skewMs = 61_000;
+      expect(await store.recent('room-aged')).toEqual([]);
+      // The key carries the age cap as its TTL, so an idle room's stream disappears.
+      const ttlMs = await client.pttl(`${keyPrefix}frames:room-aged`);
+      expect(ttlMs).toBeGreaterThan(0);
+      expect(ttlMs).toBeLessThanOrEqual(60_000);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('serves locally through a Redis crash, reports it, reconnects and resumes', async () => {
+    const atB: Uint8Array[] = [];
+    const atALocal: Uint8Array[] = [];
+    const offB = b.bus.subscribe('room3', (f) => atB.push(f.slice()));
+    const offA = a.bus.subscribe('room3', (f) => atALocal.push(f.slice()));
+    await until('subscriptions', async () => (await subscribers(redis.url, 'room3')) === 2);
+    const reconnectsBefore = a.status.counters.reconnects;
+    await redis.kill();
+    await until('down reported', () => !a.status.up && !b.status.up);
+    expect(a.status.health()).toEqual({ status: 'degraded', redis: 'down' });
+    expect(a.status.metricsText()).toContain('tidelog_redis_up 0');
+    const failuresBefore = a.status.counters.publishFailures;
+    a.bus.publish('room3', new Uint8Array([1]), 'c');
+    expect(atALocal).toHaveLength(1);
+    expect(a.status.counters.publishFailures).toBe(failuresBefore + 1);
+    expect(await a.store!.append('room3', new Uint8Array([1]))).toBe(false);
+    expect(await a.store!.recent('room3')).toEqual([]);
+
+    await redis.restart();
+    await until('reconnected', () => a.status.up && b.status.up);
+    expect(a.status.counters.reconnects).toBeGreaterThan(reconnectsBefore);
+    expect(a.status.health().status).toBe('ok');
+    // Subscriptions were restored: frames cross again.
+    await until('resubscribed', async () => (await subscribers(redis.url, 'room3')) === 2);
+    a.bus.publish('room3', new Uint8Array([2]), 'c');
+    await until('delivery after restart', () => atB.some((f) => f[0] === 2));
+    expect(atB.some((f) => f[0] === 1)).toBe(false);
+    expect(a.status.metricsText()).toMatch(/tidelog_redis_reconnects_total [1-9]/);
+    offA();
+    offB();
+  });
+});
+
+/** How many connections subscribe to a room's channel (PUBSUB NUMSUB), 0 while Redis is down. */
+async function subscribers(url: string, roomId: string): Promise<number> {
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    const reply = (await probe.call('PUBSUB', 'NUMSUB', `t${process.pid}:room:${roomId}`)) as [string, number];
+    return Number(reply[1]);
+  } catch {
+    return 0;
+  } finally {
+    probe.disconnect();
+  }
+}
