@@ -114,7 +114,6 @@ export type CryptoFailureReason =
   | 'wrong-key'
   | 'tampered'
   | 'truncated'
-  | 'wrong-room'
   | 'wrong-sender'
   | 'unsupported-version'
   | 'key-exhausted'
@@ -149,13 +148,6 @@ export class TamperedEnvelopeError extends CryptoFailedError {
 export class TruncatedEnvelopeError extends CryptoFailedError {
   constructor(message = 'the envelope is truncated', details: Record<string, unknown> = {}) {
     super('truncated', message, details);
-  }
-}
-
-/** The envelope belongs to (or claims) another room. */
-export class WrongRoomError extends CryptoFailedError {
-  constructor(message = 'the envelope belongs to another room', details: Record<string, unknown> = {}) {
-    super('wrong-room', message, details);
   }
 }
 
