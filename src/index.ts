@@ -3,3 +3,4 @@
  * nothing reachable from here imports a `node:` module.
  */
 export * from './core/index.js';
+export * from './sync/index.js';

@@ -365,6 +365,12 @@ export class Replica {
     return out;
   }
 
+  /** The op with id (replica, seq) if it is held individually (not compacted away), for sync consistency checks. */
+  opById(replica: string, seq: number): Op | undefined {
+    this.assertOpen();
+    return this.log.get(replica, seq);
+  }
+
   /** The earliest point `stateAt` accepts: the compaction horizon and its latest timestamp. */
   historyHorizon(): { readonly base: VersionVector; readonly clock: HlcTimestamp } {
     this.assertOpen();

@@ -1,0 +1,444 @@
+/**
+ * `SyncSession`: the anti-entropy protocol between one replica and the other
+ * members of a transport's room. Peers swap version vectors (hello), send each
+ * other the ops the other lacks in bounded batches, and push new local commits
+ * as they happen. A peer behind the sender's compaction horizon gets the
+ * horizon summary as a multi-part snapshot transfer that is applied whole.
+ */
+import { encodeOps } from '../core/codec.js';
+import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogError } from '../core/errors.js';
+import type { Op } from '../core/op.js';
+import type { ApplyResult, ChangeEvent, Replica } from '../core/replica.js';
+import { type VersionVector, vvCovers, vvDominates } from '../core/version-vector.js';
+import { decodeMessage, encodeMessage, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
+import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
+import type { Transport } from './transport.js';
+
+/** Options of a {@link SyncSession}. */
+export interface SyncSessionOptions {
+  /** Time and timers; the real ones by default. The simulator passes its virtual scheduler. */
+  readonly scheduler?: Scheduler;
+  /** Most ops in one frame. Default 1,000. */
+  readonly batchOpsMax?: number;
+  /** Most encoded op bytes in one frame (a single larger op still goes alone). Default 256 KiB. */
+  readonly batchBytesMax?: number;
+  /** Most frames sent in answer to one hello; the peer asks again for the rest. Default 64. */
+  readonly responseFramesMax?: number;
+  /** Period of the anti-entropy tick (a hello to one peer, round robin); 0 turns it off. Default 5,000 ms. */
+  readonly antiEntropyIntervalMs?: number;
+  /** Least time between two unsolicited hellos to the same peer (gap repair, hello-backs). Default 100 ms. */
+  readonly helloBackoffMs?: number;
+  /** Most peers remembered. Default 1,024. */
+  readonly peersMax?: number;
+  /** Told about every frame or batch that was rejected (never thrown into the transport). */
+  readonly onError?: (error: SyncError) => void;
+}
+
+/** A rejected frame or batch, as reported in {@link SyncStatus}. */
+export interface SyncError {
+  /** The typed error's code (`DECODE_FAILED`, `OP_ID_CONFLICT`, ...), or `INTERNAL`. */
+  readonly code: string;
+  readonly message: string;
+  /** Sender of the rejected frame, when it could be decoded. */
+  readonly from?: string;
+  /** Scheduler time of the rejection, in ms. */
+  readonly atMs: number;
+}
+
+/** What a session has done so far. */
+export interface SyncStatus {
+  /** Whether the transport is up. */
+  readonly connected: boolean;
+  /** Replica ids heard from, in first-heard order. */
+  readonly peersSeen: readonly string[];
+  /** Ops sent in ops and snapshot frames (duplicates across peers counted each time). */
+  readonly opsSent: number;
+  /** Ops received in frames addressed to this replica or to everyone. */
+  readonly opsReceived: number;
+  /** Received ops that were new here. */
+  readonly opsApplied: number;
+  readonly framesSent: number;
+  readonly bytesSent: number;
+  readonly framesReceived: number;
+  readonly bytesReceived: number;
+  /** Frames that did not decode. */
+  readonly framesMalformed: number;
+  /** Batches rejected because an op id was reused for different content. */
+  readonly opIdConflicts: number;
+  /** Every other rejected batch (storage failures and the like). */
+  readonly applyFailures: number;
+  /**
+   * True once a peer proved that this replica's own id was used for other ops
+   * (this device was restored from a stale backup, or re-created under an old id).
+   * A fenced session sends no more ops, so the conflicting writes spread no further.
+   */
+  readonly fenced: boolean;
+  /** The latest rejection. */
+  readonly lastError?: SyncError;
+}
+
+interface PendingTransfer {
+  readonly transferId: number;
+  readonly horizon: VersionVector;
+  readonly parts: (readonly Op[] | undefined)[];
+  received: number;
+}
+
+interface PeerState {
+  lastHelloSentMs: number;
+  transfer: PendingTransfer | undefined;
+}
+
+type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
+
+/** Runs the sync protocol for one replica over one transport. */
+export class SyncSession {
+  private readonly scheduler: Scheduler;
+  private readonly batchOpsMax: number;
+  private readonly batchBytesMax: number;
+  private readonly responseFramesMax: number;
+  private readonly antiEntropyIntervalMs: number;
+  private readonly helloBackoffMs: number;
+  private readonly peersMax: number;
+  private readonly peers = new Map<string, PeerState>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly counters: Counters = {
+    opsSent: 0,
+    opsReceived: 0,
+    opsApplied: 0,
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    framesMalformed: 0,
+    opIdConflicts: 0,
+    applyFailures: 0,
+  };
+  private lastError: SyncError | undefined;
+  private connected = false;
+  private fenced = false;
+  private running = false;
+  private unsubscribe: (() => void) | undefined;
+  private cancelTick: CancelTimer | undefined;
+  private roundRobin = 0;
+  private nextTransferId = 0;
+
+  constructor(
+    private readonly replica: Replica,
+    private readonly transport: Transport,
+    private readonly options: SyncSessionOptions = {},
+  ) {
+    this.scheduler = options.scheduler ?? systemScheduler;
+    this.batchOpsMax = positive(options.batchOpsMax, 1_000, 'batchOpsMax');
+    this.batchBytesMax = positive(options.batchBytesMax, 256 * 1024, 'batchBytesMax');
+    this.responseFramesMax = positive(options.responseFramesMax, 64, 'responseFramesMax');
+    this.antiEntropyIntervalMs = nonNegative(options.antiEntropyIntervalMs, 5_000, 'antiEntropyIntervalMs');
+    this.helloBackoffMs = nonNegative(options.helloBackoffMs, 100, 'helloBackoffMs');
+    this.peersMax = positive(options.peersMax, 1_024, 'peersMax');
+  }
+
+  /** Attaches to the transport and the replica; runs anti-entropy whenever the transport comes up. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.replica.subscribe((event) => this.onCommit(event));
+    this.transport.listen({
+      frame: (bytes) => this.onFrame(bytes),
+      up: () => this.onUp(),
+      down: () => {
+        this.connected = false;
+      },
+    });
+    this.connected = this.transport.connected;
+    this.scheduleTick();
+  }
+
+  /** Detaches from the replica, stops the tick and waits for merges in flight. Leaves the transport to its owner. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.connected = false;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.cancelTick?.();
+    this.cancelTick = undefined;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Counters and the latest error. */
+  status(): SyncStatus {
+    const base = { connected: this.connected, fenced: this.fenced, peersSeen: [...this.peers.keys()], ...this.counters };
+    return this.lastError === undefined ? base : { ...base, lastError: this.lastError };
+  }
+
+  /** Runs one anti-entropy round now: a hello to every peer (replies wanted). */
+  syncNow(): void {
+    if (this.running && this.connected) this.sendHello(undefined, true);
+  }
+
+  // ---- events -------------------------------------------------------------
+
+  private onUp(): void {
+    if (!this.running) return;
+    this.connected = true;
+    this.sendHello(undefined, true);
+  }
+
+  private onCommit(event: ChangeEvent): void {
+    if (event.origin !== 'local' || !this.connected) return;
+    this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY);
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    if (!this.running) return;
+    let message: SyncMessage;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      this.counters.framesMalformed += 1;
+      this.report(error, undefined);
+      return;
+    }
+    // A broadcast room: frames for others, and our own frames echoed or replayed, are not ours to act on.
+    if (message.from === this.replica.replicaId || (message.to !== undefined && message.to !== this.replica.replicaId)) return;
+    this.counters.framesReceived += 1;
+    this.counters.bytesReceived += bytes.length;
+    const peer = this.peer(message.from);
+    try {
+      if (message.type === 'hello') this.onHello(message, peer);
+      else if (message.type === 'ops') this.onOps(message, peer);
+      else this.onSnapshot(message, peer);
+    } catch (error) {
+      // The replica was closed under us, or an invariant broke: report, never throw into the transport.
+      this.report(error, message.from);
+    }
+  }
+
+  private onHello(message: HelloMessage, peer: PeerState | undefined): void {
+    this.checkTips(message);
+    const mine = this.replica.versionVector();
+    this.sendMissing(message.from, message.versionVector);
+    const behind = !vvDominates(mine, message.versionVector);
+    if (message.replyWanted || (behind && this.helloDue(peer))) this.sendHello(message.from, false);
+  }
+
+  private onOps(message: OpsMessage, peer: PeerState | undefined): void {
+    this.counters.opsReceived += message.ops.length;
+    this.apply(message.from, message.ops, undefined, (applied) => {
+      if (applied.deferred > 0 || this.hasGap(message.ops)) this.askForMissing(message.from, peer);
+    });
+  }
+
+  private onSnapshot(message: SnapshotMessage, peer: PeerState | undefined): void {
+    this.counters.opsReceived += message.ops.length;
+    if (peer === undefined) return;
+    let transfer = peer.transfer;
+    // A newer transfer replaces an unfinished one: at most one buffered per peer.
+    if (transfer === undefined || transfer.transferId !== message.transferId || transfer.parts.length !== message.parts) {
+      transfer = { transferId: message.transferId, horizon: message.horizon, parts: new Array(message.parts).fill(undefined), received: 0 };
+      peer.transfer = transfer;
+    }
+    if (transfer.parts[message.part] !== undefined) return;
+    transfer.parts[message.part] = message.ops;
+    transfer.received += 1;
+    if (transfer.received < transfer.parts.length) return;
+    peer.transfer = undefined;
+    const ops = transfer.parts.flatMap((part) => part as readonly Op[]);
+    this.apply(message.from, ops, transfer.horizon, () => this.askForMissing(message.from, peer));
+  }
+
+  /** Compares the peer's tips with the ops held under the same ids: a mismatch is a reused id. */
+  private checkTips(message: HelloMessage): void {
+    for (const [replica, [wall, logical]] of Object.entries(message.tips)) {
+      const seq = message.versionVector[replica] as number;
+      const held = this.replica.opById(replica, seq);
+      if (held === undefined || (held.wall === wall && held.logical === logical)) continue;
+      if (replica === this.replica.replicaId) this.fenced = true;
+      this.report(
+        new OpIdConflictError(
+          `op id ${replica}:${seq} is held here and at ${message.from} with different content: replica ${replica} reused sequence numbers (restored from a stale backup?)${replica === this.replica.replicaId ? '; this session stops sending ops' : ''}`,
+          { replica, seq, peer: message.from },
+        ),
+        message.from,
+      );
+    }
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  private sendHello(to: string | undefined, replyWanted: boolean): void {
+    if (to !== undefined) {
+      const peer = this.peers.get(to);
+      if (peer !== undefined) peer.lastHelloSentMs = this.scheduler.now();
+    }
+    const versionVector = this.replica.versionVector();
+    const tips: Record<string, readonly [number, number]> = {};
+    for (const [replica, seq] of Object.entries(versionVector)) {
+      const op = this.replica.opById(replica, seq);
+      if (op !== undefined) tips[replica] = [op.wall, op.logical];
+    }
+    const hello: HelloMessage = {
+      type: 'hello',
+      from: this.replica.replicaId,
+      ...(to === undefined ? {} : { to }),
+      versionVector,
+      horizon: this.replica.horizon(),
+      tips,
+      replyWanted,
+    };
+    this.send(hello, 0);
+  }
+
+  /** Sends `to` what its vector says it lacks: a snapshot transfer first if it is behind our horizon. */
+  private sendMissing(to: string, theirs: VersionVector): void {
+    const missing = this.replica.opsSince(theirs);
+    if (missing.length === 0) return;
+    const horizon = this.replica.horizon();
+    let framesLeft = this.responseFramesMax;
+    if (!vvDominates(theirs, horizon)) {
+      const summary = missing.filter((op) => vvCovers(horizon, op.replica, op.seq));
+      const tail = missing.filter((op) => !vvCovers(horizon, op.replica, op.seq));
+      framesLeft -= this.sendSnapshot(to, horizon, summary);
+      if (framesLeft > 0) this.sendOps(to, tail, framesLeft);
+      return;
+    }
+    this.sendOps(to, missing, framesLeft);
+  }
+
+  private sendSnapshot(to: string, horizon: VersionVector, summary: readonly Op[]): number {
+    const chunks = this.chunk(summary);
+    if (chunks.length === 0) chunks.push([]);
+    if (chunks.length > SNAPSHOT_PARTS_MAX) {
+      this.report(new InvalidArgumentError(`compaction summary needs ${chunks.length} parts; the limit is ${SNAPSHOT_PARTS_MAX}`), to);
+      return 0;
+    }
+    const transferId = this.nextTransferId++;
+    chunks.forEach((ops, part) => {
+      this.send({ type: 'snapshot', from: this.replica.replicaId, to, transferId, part, parts: chunks.length, horizon, ops }, ops.length);
+    });
+    return chunks.length;
+  }
+
+  private sendOps(to: string | undefined, ops: readonly Op[], framesMax: number): void {
+    let frames = 0;
+    for (const batch of this.chunk(ops)) {
+      if (frames++ >= framesMax) return;
+      const message: OpsMessage = to === undefined ? { type: 'ops', from: this.replica.replicaId, ops: batch } : { type: 'ops', from: this.replica.replicaId, to, ops: batch };
+      this.send(message, batch.length);
+    }
+  }
+
+  /** Splits ops into batches bounded by `batchOpsMax` and `batchBytesMax` (halving until each fits). */
+  private chunk(ops: readonly Op[]): Op[][] {
+    const out: Op[][] = [];
+    for (let start = 0; start < ops.length; start += this.batchOpsMax) this.split(ops.slice(start, start + this.batchOpsMax), out);
+    return out;
+  }
+
+  private split(batch: Op[], out: Op[][]): void {
+    if (batch.length > 1 && encodeOps(batch).length > this.batchBytesMax) {
+      const half = batch.length >>> 1;
+      this.split(batch.slice(0, half), out);
+      this.split(batch.slice(half), out);
+      return;
+    }
+    out.push(batch);
+  }
+
+  private send(message: SyncMessage, opCount: number): void {
+    if (!this.connected || (this.fenced && message.type !== 'hello')) return;
+    const frame = encodeMessage(message);
+    this.counters.framesSent += 1;
+    this.counters.bytesSent += frame.length;
+    this.counters.opsSent += opCount;
+    this.transport.send(frame);
+  }
+
+  // ---- merging ------------------------------------------------------------
+
+  private apply(from: string, ops: readonly Op[], horizon: VersionVector | undefined, after: (result: ApplyResult) => void): void {
+    if (ops.length === 0 && horizon === undefined) return;
+    const work = this.replica.applyRemote(ops, horizon === undefined ? {} : { horizon }).then(
+      (result) => {
+        this.counters.opsApplied += result.applied;
+        if (this.running) after(result);
+      },
+      (error: unknown) => this.report(error, from),
+    );
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
+  }
+
+  /** True when an op of the batch sits above a hole in our log: something before it was lost. */
+  private hasGap(ops: readonly Op[]): boolean {
+    if (!this.running) return false;
+    const mine = this.replica.versionVector();
+    for (const op of ops) if (!vvCovers(mine, op.replica, op.seq)) return true;
+    return false;
+  }
+
+  private askForMissing(from: string, peer: PeerState | undefined): void {
+    if (this.running && this.helloDue(peer)) this.sendHello(from, false);
+  }
+
+  // ---- bookkeeping --------------------------------------------------------
+
+  private helloDue(peer: PeerState | undefined): boolean {
+    return peer === undefined || this.scheduler.now() - peer.lastHelloSentMs >= this.helloBackoffMs;
+  }
+
+  private peer(id: string): PeerState | undefined {
+    let peer = this.peers.get(id);
+    if (peer === undefined && this.peers.size < this.peersMax) {
+      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined };
+      this.peers.set(id, peer);
+    }
+    return peer;
+  }
+
+  private scheduleTick(): void {
+    if (this.antiEntropyIntervalMs === 0 || !this.running) return;
+    this.cancelTick = this.scheduler.setTimer(this.antiEntropyIntervalMs, () => {
+      this.cancelTick = undefined;
+      this.tick();
+      this.scheduleTick();
+    });
+  }
+
+  /** One anti-entropy round: a hello to the next peer in turn (to everyone until a peer is known). */
+  private tick(): void {
+    if (!this.running || !this.connected) return;
+    const ids = [...this.peers.keys()];
+    if (ids.length === 0) {
+      this.sendHello(undefined, true);
+      return;
+    }
+    const to = ids[this.roundRobin++ % ids.length] as string;
+    this.sendHello(to, true);
+  }
+
+  private report(error: unknown, from: string | undefined): void {
+    if (error instanceof ReplicaClosedError) return; // the replica went away (shutdown, simulated crash): nothing to report
+    const code = error instanceof TidelogError ? error.code : 'INTERNAL';
+    if (code === 'OP_ID_CONFLICT') this.counters.opIdConflicts += 1;
+    else if (code !== 'DECODE_FAILED') this.counters.applyFailures += 1;
+    const entry: SyncError = { code, message: (error as Error)?.message ?? String(error), atMs: this.scheduler.now(), ...(from === undefined ? {} : { from }) };
+    this.lastError = entry;
+    try {
+      this.options.onError?.(entry);
+    } catch {
+      // A faulty error callback must not break the transport's callback chain.
+    }
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return value;
+}

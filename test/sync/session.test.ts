@@ -1,0 +1,252 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Replica } from '../../src/core/replica.js';
+import { decodeMessage, encodeMessage } from '../../src/sync/messages.js';
+import { MemoryRoom } from '../../src/sync/memory-transport.js';
+import { SyncSession, type SyncError } from '../../src/sync/session.js';
+import type { Transport, TransportListener } from '../../src/sync/transport.js';
+import { makeNodes, type Node, settle, stateOf } from './helpers.js';
+
+let running: Node[] = [];
+afterEach(async () => {
+  for (const node of running) await node.session.stop();
+  running = [];
+});
+const start = (nodes: Node[]): Node[] => {
+  for (const node of nodes) node.session.start();
+  running.push(...nodes);
+  return nodes;
+};
+
+describe('SyncSession', () => {
+  it('converges two replicas that wrote offline, then pushes new commits', async () => {
+    const { nodes } = await makeNodes(['a', 'b']);
+    const [a, b] = nodes as [Node, Node];
+    await a.replica.set('x', 1);
+    await b.replica.set('x', 2);
+    await b.replica.set('y', 'b');
+    start(nodes);
+    await settle();
+    expect(stateOf(a.replica)).toBe(stateOf(b.replica));
+    expect(a.replica.versionVector()).toEqual({ a: 1, b: 2 });
+    await a.replica.delete('y');
+    await settle();
+    expect(b.replica.has('y')).toBe(false);
+    expect(a.session.status().peersSeen).toEqual(['b']);
+    expect(b.session.status().opsReceived).toBeGreaterThanOrEqual(2);
+    expect(a.session.status().connected).toBe(true);
+  });
+
+  it('sends large backlogs in batches bounded by ops and bytes', async () => {
+    const { nodes } = await makeNodes(['a', 'b'], { batchOpsMax: 10, batchBytesMax: 600 });
+    const [a, b] = nodes as [Node, Node];
+    await a.replica.batch(Array.from({ length: 95 }, (_, i) => ({ type: 'set' as const, key: `k${i}`, value: 'v'.repeat(20) })));
+    const sizes: number[] = [];
+    const tap = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    const deliver = tap.deliver.bind(tap);
+    tap.deliver = (bytes) => {
+      const message = decodeMessage(bytes);
+      if (message.type === 'ops') {
+        sizes.push(message.ops.length);
+        expect(bytes.length).toBeLessThan(600 + 200);
+      }
+      deliver(bytes);
+    };
+    start(nodes);
+    await settle();
+    expect(b.replica.size).toBe(95);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    expect(sizes.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('brings a peer behind the compaction horizon up to date with a multi-part snapshot', async () => {
+    const { nodes } = await makeNodes(['a', 'b', 'c'], { batchOpsMax: 7 });
+    const [a, b, c] = nodes as [Node, Node, Node];
+    for (let i = 0; i < 60; i++) await a.replica.set(`k${i % 25}`, i);
+    for (let i = 0; i < 10; i++) await a.replica.delete(`k${i}`);
+    await a.replica.compact({ retainOps: 5 });
+    expect(a.replica.horizon()).toEqual({ a: 65 });
+    await c.replica.set('k3', 'c wrote this offline');
+    start([a, b]);
+    await settle();
+    expect(stateOf(b.replica)).toBe(stateOf(a.replica));
+    expect(b.replica.versionVector()).toEqual(a.replica.versionVector());
+    start([c]);
+    await settle();
+    expect(stateOf(c.replica)).toBe(stateOf(a.replica));
+    expect(c.replica.versionVector()).toEqual({ a: 70, c: 1 });
+    expect(a.replica.versionVector()).toEqual({ a: 70, c: 1 });
+  });
+
+  it('counts and reports malformed frames without throwing or changing state', async () => {
+    const errors: SyncError[] = [];
+    const { nodes } = await makeNodes(['a', 'b'], { onError: (e) => errors.push(e) });
+    const [a, b] = nodes as [Node, Node];
+    await a.replica.set('x', 1);
+    start(nodes);
+    await settle();
+    const before = stateOf(b.replica);
+    const room = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    room.deliver(Uint8Array.from([1, 2, 123, 34]));
+    room.deliver(Uint8Array.from([7, 7, 7]));
+    const forged = new TextEncoder().encode(JSON.stringify({ f: 'a', o: { v: 1, r: ['a'], o: [[0, 2, 5, 0, 'x', 'ok'], [0, 3, 5, 0, '']] } }));
+    room.deliver(Uint8Array.from([1, 2, ...forged]));
+    await settle();
+    expect(b.session.status().framesMalformed).toBe(3);
+    expect(b.session.status().lastError?.code).toBe('DECODE_FAILED');
+    expect(errors).toHaveLength(3);
+    expect(stateOf(b.replica)).toBe(before);
+    expect(b.replica.versionVector()).toEqual({ a: 1 });
+  });
+
+  it('detects a replica id reused for different ops (restored stale backup), fences the writer and spreads nothing', async () => {
+    const room = new MemoryRoom();
+    const { nodes } = await makeNodes(['x', 'b'], {}, room);
+    const [x, b] = nodes as [Node, Node];
+    await x.replica.set('k', 'original');
+    start([x, b]);
+    await settle();
+    await x.session.stop();
+    await x.transport.close();
+    running = running.filter((n) => n !== x);
+    // The device is restored from a backup taken before its first write, and writes before syncing.
+    const restored = await Replica.open({ replicaId: 'x' });
+    await restored.set('k', 'rewritten');
+    await restored.set('other', 1);
+    const errors: SyncError[] = [];
+    const session = new SyncSession(restored, room.join(), { onError: (e) => errors.push(e) });
+    session.start();
+    await settle();
+    await session.stop();
+    expect(session.status().fenced).toBe(true);
+    expect(session.status().opIdConflicts).toBeGreaterThan(0);
+    expect(errors[0]?.code).toBe('OP_ID_CONFLICT');
+    expect(errors[0]?.message).toContain('x:1');
+    expect(b.replica.get('k')).toBe('original');
+    expect(b.replica.has('other')).toBe(false);
+  });
+
+  it('lets a device re-created under its old id catch up before writing: its own ops come back and it never reuses a seq', async () => {
+    const room = new MemoryRoom();
+    const { nodes } = await makeNodes(['x', 'b'], {}, room);
+    const [x, b] = nodes as [Node, Node];
+    await x.replica.set('k', 1);
+    await x.replica.set('k', 2);
+    start([x, b]);
+    await settle();
+    await x.session.stop();
+    await x.transport.close();
+    running = running.filter((n) => n !== x);
+    const recreated = await Replica.open({ replicaId: 'x' });
+    const session = new SyncSession(recreated, room.join());
+    session.start();
+    await settle();
+    const op = await recreated.set('k', 3);
+    await settle();
+    await session.stop();
+    expect(op.seq).toBe(3);
+    expect(b.replica.get('k')).toBe(3);
+    expect(session.status().fenced).toBe(false);
+    expect(b.session.status().opIdConflicts).toBe(0);
+  });
+
+  it('repairs lost pushes with the anti-entropy tick of the injected scheduler', async () => {
+    const room = new MemoryRoom();
+    const { nodes, scheduler } = await makeNodes(['a', 'b'], { antiEntropyIntervalMs: 1_000 }, room);
+    const [a, b] = nodes as [Node, Node];
+    start(nodes);
+    await settle();
+    const tap = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    const deliver = tap.deliver.bind(tap);
+    let dropping = true;
+    tap.deliver = (bytes) => {
+      if (!dropping) deliver(bytes);
+    };
+    await a.replica.set('lost', 1);
+    await a.replica.set('lost2', 2);
+    await settle();
+    expect(b.replica.has('lost')).toBe(false);
+    dropping = false;
+    await settle();
+    expect(b.replica.has('lost')).toBe(false);
+    scheduler.advance(1_000);
+    await settle();
+    expect(b.replica.get('lost')).toBe(1);
+    expect(b.replica.get('lost2')).toBe(2);
+    expect(stateOf(a.replica)).toBe(stateOf(b.replica));
+  });
+
+  it('fills a hole left by one dropped batch as soon as the next batch shows it', async () => {
+    const room = new MemoryRoom();
+    const { nodes, scheduler } = await makeNodes(['a', 'b'], { antiEntropyIntervalMs: 0, helloBackoffMs: 100 }, room);
+    const [a, b] = nodes as [Node, Node];
+    start(nodes);
+    await settle();
+    scheduler.advance(100);
+    const tap = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    const deliver = tap.deliver.bind(tap);
+    let dropped = 0;
+    tap.deliver = (bytes) => {
+      if (dropped === 0 && decodeMessage(bytes).type === 'ops') {
+        dropped += 1;
+        return;
+      }
+      deliver(bytes);
+    };
+    await a.replica.set('one', 1);
+    await a.replica.set('two', 2);
+    await settle();
+    expect(dropped).toBe(1);
+    expect(b.replica.get('one')).toBe(1);
+    expect(b.replica.versionVector()).toEqual({ a: 2 });
+  });
+
+  it('ignores frames addressed to other replicas and its own echoed frames', async () => {
+    const { nodes } = await makeNodes(['a', 'b']);
+    const [a, b] = nodes as [Node, Node];
+    start(nodes);
+    await settle();
+    const tap = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    const op = { replica: 'z', seq: 1, wall: 5, logical: 0, key: 'k', type: 'set' as const, value: 1 };
+    tap.deliver(encodeMessage({ type: 'ops', from: 'a', to: 'someone-else', ops: [op] }));
+    tap.deliver(encodeMessage({ type: 'ops', from: 'b', ops: [op] }));
+    await settle();
+    expect(b.replica.has('k')).toBe(false);
+    tap.deliver(encodeMessage({ type: 'ops', from: 'a', to: 'b', ops: [op] }));
+    await settle();
+    expect(b.replica.get('k')).toBe(1);
+    expect(a.replica.get('k')).toBeUndefined();
+  });
+
+  it('never throws into the transport when the replica is closed under it, and stop() is quiet', async () => {
+    const { nodes } = await makeNodes(['a', 'b']);
+    const [a, b] = nodes as [Node, Node];
+    start(nodes);
+    await settle();
+    await b.replica.close();
+    await a.replica.set('x', 1);
+    await settle();
+    expect(b.session.status().applyFailures).toBe(0);
+    await b.session.stop();
+    expect(b.session.status().connected).toBe(false);
+  });
+
+  it('rejects bad options with a typed error', async () => {
+    const replica = await Replica.open({ replicaId: 'a' });
+    const transport: Transport = { send() {}, listen(_l: TransportListener) {}, connected: false, close: async () => {} };
+    expect(() => new SyncSession(replica, transport, { batchOpsMax: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => new SyncSession(replica, transport, { antiEntropyIntervalMs: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('converges five replicas with concurrent writers over one room', async () => {
+    const { nodes } = await makeNodes(['a', 'b', 'c', 'd', 'e']);
+    start(nodes);
+    await settle();
+    await Promise.all(nodes.flatMap((node, i) => Array.from({ length: 20 }, (_, j) => node.replica.set(`k${(i * 7 + j) % 13}`, `${i}-${j}`))));
+    await settle();
+    const first = stateOf((nodes[0] as Node).replica);
+    for (const node of nodes) {
+      expect(stateOf(node.replica)).toBe(first);
+      expect(node.replica.versionVector()).toEqual({ a: 20, b: 20, c: 20, d: 20, e: 20 });
+    }
+  });
+});
