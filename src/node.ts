@@ -3,3 +3,4 @@
  * (file storage, the relay server, the CLI helpers).
  */
 export * from './index.js';
+export * from './storage/file/index.js';

@@ -1,0 +1,330 @@
+/**
+ * `FileStorage`: the core's {@link Storage} on a directory of append-only
+ * segment files. Commits are framed records (length + CRC32C) written in one
+ * `write`; durability comes from `fdatasync`, shared by concurrent commits.
+ * See docs/storage-format.md for the format and the guarantees of each mode.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { encodeOps } from '../../core/codec.js';
+import { InvalidArgumentError, ReplicaClosedError, StorageFailedError } from '../../core/errors.js';
+import type { Op } from '../../core/op.js';
+import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
+import { fdatasync, fsyncDir, writeFileAtomic, writeFully } from './atomic.js';
+import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, parseSnapshotName, segmentName, snapshotName } from './format.js';
+import { GroupSync } from './group-sync.js';
+import { acquireLock, type DirectoryLock } from './lock.js';
+import { META_FILE, type RecoveredLog, type RecoveryReport, recoverDirectory, type SegmentState } from './recovery.js';
+import { encodeMeta, encodeSnapshotPayload } from './snapshot-codec.js';
+
+/**
+ * When a commit's promise resolves.
+ * - `sync`: after `fdatasync` covered it (survives power loss). Concurrent commits share one sync.
+ * - `interval`: once it is written to the OS (survives a process crash); synced every `syncIntervalMs`.
+ */
+export type DurabilityMode = 'sync' | 'interval';
+
+/** Options of {@link FileStorage.open}. */
+export interface FileStorageOptions {
+  /** Durability policy; `sync` by default. */
+  readonly durability?: DurabilityMode;
+  /** Sync period of the `interval` mode. Default 100 ms. */
+  readonly syncIntervalMs?: number;
+  /** A segment is closed and a new one started once it would grow past this. Default 8 MiB. */
+  readonly segmentBytesMax?: number;
+  /** Keep everything before mid-log damage and move the rest to `damaged/` instead of failing. */
+  readonly repair?: boolean;
+  /** Open without the lock and change nothing on disk (inspection tools). Writes fail. */
+  readonly readOnly?: boolean;
+  /** Where the one-line recovery notice goes when bytes were dropped or moved. Default `console.warn`. */
+  readonly log?: (line: string) => void;
+}
+
+/** Sizes and counters of an open file log. */
+export interface FileStorageStats {
+  readonly segments: number;
+  readonly segmentBytes: number;
+  readonly snapshotFile: string | undefined;
+  readonly snapshotBytes: number;
+  /** fdatasync calls made by group commit since open. */
+  readonly syncs: number;
+  /** Records appended since open. */
+  readonly appends: number;
+}
+
+interface ActiveSegment {
+  readonly state: SegmentState;
+  readonly fd: number;
+}
+
+const SEGMENT_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+
+/** A crash-safe file log for one database directory. */
+export class FileStorage implements Storage {
+  private recovered: RecoveredLog | undefined;
+  private segments: SegmentState[];
+  private snapshotIndex: number;
+  private active: ActiveSegment | undefined;
+  private readonly groupSync: GroupSync;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private dirty = false;
+  private failure: StorageFailedError | undefined;
+  private compacting: Promise<void> | undefined;
+  private closed = false;
+  private appends = 0;
+
+  private constructor(
+    /** The database directory. */
+    readonly dir: string,
+    private readonly options: Required<Omit<FileStorageOptions, 'log'>>,
+    recovered: RecoveredLog,
+    private readonly lock: DirectoryLock | undefined,
+  ) {
+    this.recovered = recovered;
+    this.segments = recovered.segments;
+    this.snapshotIndex = recovered.snapshotIndex;
+    this.recovery = recovered.report;
+    this.groupSync = new GroupSync(() => this.syncActive());
+    if (options.durability === 'interval' && !options.readOnly) {
+      this.timer = setInterval(() => {
+        if (this.dirty) this.groupSync.request().catch(() => undefined);
+      }, options.syncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** What recovery found and did when this storage was opened. */
+  readonly recovery: RecoveryReport;
+
+  /**
+   * Opens (creating if needed) the database in `dir`, takes its write lock and recovers it.
+   * @throws StorageLockedError when another live process has it open.
+   * @throws StorageCorruptError on damage that is not a torn tail (unless `repair`), naming the file and offset.
+   * @example
+   * const replica = await Replica.open({ storage: await FileStorage.open('./my-db') });
+   */
+  static async open(dir: string, options: FileStorageOptions = {}): Promise<FileStorage> {
+    const resolved = {
+      durability: options.durability ?? 'sync',
+      syncIntervalMs: options.syncIntervalMs ?? 100,
+      segmentBytesMax: options.segmentBytesMax ?? SEGMENT_BYTES_MAX_DEFAULT,
+      repair: options.repair ?? false,
+      readOnly: options.readOnly ?? false,
+    } as const;
+    if (resolved.durability !== 'sync' && resolved.durability !== 'interval') throw new InvalidArgumentError(`durability must be 'sync' or 'interval', got ${String(resolved.durability)}`);
+    if (!Number.isSafeInteger(resolved.syncIntervalMs) || resolved.syncIntervalMs < 1) throw new InvalidArgumentError('syncIntervalMs must be a positive integer');
+    if (!Number.isSafeInteger(resolved.segmentBytesMax) || resolved.segmentBytesMax < 4096) throw new InvalidArgumentError('segmentBytesMax must be an integer >= 4096');
+    if (resolved.readOnly) {
+      if (!fs.existsSync(dir)) throw new InvalidArgumentError(`${dir} does not exist`);
+    } else {
+      fs.mkdirSync(dir, { recursive: true });
+    }
+    const lock = resolved.readOnly ? undefined : acquireLock(dir);
+    let recovered: RecoveredLog;
+    try {
+      recovered = recoverDirectory(dir, { readOnly: resolved.readOnly, repair: resolved.repair, collectAll: false });
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+    const report = recovered.report;
+    if (report.bytesDropped > 0 || report.movedAside.length > 0) {
+      const where = report.damage.map((d) => `${d.file}@${d.offset} (${d.reason})`).join('; ');
+      (options.log ?? console.warn)(
+        `tidelog: recovered ${dir}: dropped ${report.bytesDropped} bytes of torn tail, moved ${report.bytesMovedAside} bytes to ${report.movedAside.join(', ') || 'nowhere'}; ${where}`,
+      );
+    }
+    return new FileStorage(dir, resolved, recovered, lock);
+  }
+
+  /** Hands the recovered log to the core (once). */
+  async load(): Promise<StoredLog> {
+    this.assertOpen();
+    const recovered = this.recovered;
+    if (recovered === undefined) throw new InvalidArgumentError('FileStorage.load may be called once; open the directory again to reload');
+    this.recovered = undefined; // let the decoded batches be collected once the core has them
+    return { meta: recovered.meta, snapshot: recovered.snapshot, batches: recovered.batches };
+  }
+
+  /**
+   * Appends one batch as one record. Resolves when it is durable under the mode:
+   * after a shared fdatasync (`sync`) or once written to the OS (`interval`).
+   */
+  async append(batch: readonly Op[]): Promise<void> {
+    this.assertWritable();
+    if (this.compacting !== undefined) await this.compacting;
+    this.assertWritable();
+    const record = encodeRecord(encodeOps(batch));
+    this.writeRecord(record, batch);
+    if (this.options.durability === 'sync') await this.groupSync.request();
+  }
+
+  private writeRecord(record: Uint8Array, batch: readonly Op[]): void {
+    let active = this.active ?? this.openActive();
+    if (active.state.bytes > FILE_HEADER_BYTES && active.state.bytes + record.length > this.options.segmentBytesMax) active = this.roll();
+    try {
+      writeFully(active.fd, record, active.state.bytes);
+    } catch (error) {
+      this.undoPartialWrite(active);
+      throw new StorageFailedError(`writing to ${segmentName(active.state.index)} failed; nothing was committed`, { file: segmentName(active.state.index) }, { cause: error });
+    }
+    active.state.bytes += record.length;
+    for (const op of batch) if (op.seq > (active.state.maxSeq.get(op.replica) ?? 0)) active.state.maxSeq.set(op.replica, op.seq);
+    this.dirty = true;
+    this.appends += 1;
+  }
+
+  /** A short write (disk full) must not leave a partial record in front of the next one. */
+  private undoPartialWrite(active: ActiveSegment): void {
+    try {
+      fs.ftruncateSync(active.fd, active.state.bytes);
+    } catch (error) {
+      this.failure = new StorageFailedError('the log could not be restored after a failed write; reopen the database to recover', {}, { cause: error });
+    }
+  }
+
+  private async syncActive(): Promise<void> {
+    const active = this.active;
+    if (active === undefined) return;
+    this.dirty = false;
+    try {
+      await fdatasync(active.fd);
+    } catch (error) {
+      // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the last good sync can be trusted.
+      this.failure = new StorageFailedError('fdatasync failed; the storage refuses further writes until it is reopened and recovered', {}, { cause: error });
+      throw this.failure;
+    }
+  }
+
+  /** Opens the segment appends go to: the last live one, or a new one. */
+  private openActive(): ActiveSegment {
+    const last = this.segments.at(-1);
+    if (last !== undefined) {
+      this.active = { state: last, fd: fs.openSync(path.join(this.dir, segmentName(last.index)), 'r+') };
+      return this.active;
+    }
+    return this.createSegment(Math.max(this.snapshotIndex, 1));
+  }
+
+  private createSegment(index: number): ActiveSegment {
+    const fd = fs.openSync(path.join(this.dir, segmentName(index)), 'wx');
+    const header = encodeFileHeader('segment', index);
+    writeFully(fd, header, 0);
+    fs.fdatasyncSync(fd);
+    fsyncDir(this.dir);
+    const state: SegmentState = { index, bytes: header.length, maxSeq: new Map() };
+    this.segments.push(state);
+    this.active = { state, fd };
+    return this.active;
+  }
+
+  /** Closes the full segment (synced, so no later segment ever holds data an earlier one lacks) and starts the next. */
+  private roll(): ActiveSegment {
+    const previous = this.active as ActiveSegment;
+    fs.fdatasyncSync(previous.fd);
+    fs.closeSync(previous.fd);
+    this.active = undefined;
+    return this.createSegment(previous.state.index + 1);
+  }
+
+  /**
+   * Writes the snapshot atomically (temp file, fsync, rename, fsync directory), then
+   * removes the segments whose ops it all covers and the snapshot it replaces.
+   */
+  async writeSnapshot(snapshot: Snapshot): Promise<void> {
+    this.assertWritable();
+    while (this.compacting !== undefined) await this.compacting;
+    const run = this.replaceSnapshot(snapshot);
+    this.compacting = run;
+    try {
+      await run;
+    } finally {
+      this.compacting = undefined;
+    }
+  }
+
+  private async replaceSnapshot(snapshot: Snapshot): Promise<void> {
+    await this.groupSync.idle();
+    // Later appends go to a fresh segment, so the current one becomes removable at the next compaction.
+    if (this.active !== undefined && this.active.state.bytes > FILE_HEADER_BYTES) this.roll();
+    else if (this.active !== undefined) fs.fdatasyncSync(this.active.fd);
+    const covered = (segment: SegmentState): boolean => {
+      for (const [replica, seq] of segment.maxSeq) if (seq > (snapshot.base[replica] ?? 0)) return false;
+      return true;
+    };
+    let firstLive = this.segments.findIndex((segment) => !covered(segment));
+    if (firstLive < 0) firstLive = this.segments.length;
+    const lastIndex = this.segments.at(-1)?.index ?? this.snapshotIndex - 1;
+    const index = this.segments[firstLive]?.index ?? Math.max(lastIndex + 1, this.snapshotIndex, 1);
+    const file = path.join(this.dir, snapshotName(index));
+    try {
+      writeFileAtomic(file, [encodeFileHeader('snapshot', index), encodeRecord(encodeSnapshotPayload(snapshot))]);
+    } catch (error) {
+      fs.rmSync(`${file}.tmp`, { force: true });
+      throw new StorageFailedError('writing the snapshot failed; the previous one is intact', {}, { cause: error });
+    }
+    const removed = this.segments.slice(0, firstLive);
+    if (this.active !== undefined && removed.includes(this.active.state)) {
+      fs.closeSync(this.active.fd);
+      this.active = undefined;
+    }
+    for (const segment of removed) fs.rmSync(path.join(this.dir, segmentName(segment.index)), { force: true });
+    for (const name of fs.readdirSync(this.dir)) {
+      const older = parseSnapshotName(name);
+      if (older !== undefined && older < index) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
+    fsyncDir(this.dir);
+    this.segments = this.segments.slice(firstLive);
+    this.snapshotIndex = index;
+  }
+
+  /** Records the metadata (atomically). */
+  async writeMeta(meta: StorageMeta): Promise<void> {
+    this.assertWritable();
+    writeFileAtomic(path.join(this.dir, META_FILE), [encodeMeta(meta)]);
+  }
+
+  /** Sizes and counters, for `tidelog inspect` and benchmarks. */
+  stats(): FileStorageStats {
+    let snapshotBytes = 0;
+    const snapshotFile = this.snapshotIndex > 0 && fs.existsSync(path.join(this.dir, snapshotName(this.snapshotIndex))) ? snapshotName(this.snapshotIndex) : undefined;
+    if (snapshotFile !== undefined) snapshotBytes = fs.statSync(path.join(this.dir, snapshotFile)).size;
+    return {
+      segments: this.segments.length,
+      segmentBytes: this.segments.reduce((sum, s) => sum + s.bytes, 0),
+      snapshotFile,
+      snapshotBytes,
+      syncs: this.groupSync.syncCount,
+      appends: this.appends,
+    };
+  }
+
+  /** Syncs what is written, closes files and releases the lock. Later calls throw `ReplicaClosedError`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    while (this.compacting !== undefined) await this.compacting.catch(() => undefined);
+    await this.groupSync.idle();
+    try {
+      if (this.active !== undefined) {
+        if (this.dirty && this.failure === undefined) fs.fdatasyncSync(this.active.fd);
+        fs.closeSync(this.active.fd);
+        this.active = undefined;
+      }
+    } finally {
+      this.recovered = undefined;
+      this.lock?.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ReplicaClosedError('the file storage is closed');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.options.readOnly) throw new InvalidArgumentError('the file storage was opened read-only');
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
