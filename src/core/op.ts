@@ -37,12 +37,15 @@ export const REPLICA_ID_LENGTH_MAX = 128;
 
 /**
  * The merge order: negative when `a` loses to `b`. Total, and identical on every
- * replica, because (wall, logical, replica) is unique per op.
+ * replica: (wall, logical, replica) is unique per op of a correct replica, and
+ * `seq` settles the tie when a buggy or hostile one reuses a timestamp (otherwise
+ * the winner would depend on arrival order and replicas would diverge).
  */
 export function compareOps(a: Op, b: Op): number {
   if (a.wall !== b.wall) return a.wall - b.wall;
   if (a.logical !== b.logical) return a.logical - b.logical;
-  return a.replica < b.replica ? -1 : a.replica > b.replica ? 1 : 0;
+  if (a.replica !== b.replica) return a.replica < b.replica ? -1 : 1;
+  return a.seq - b.seq;
 }
 
 /** `replica:seq`, for messages and maps. */

@@ -424,7 +424,7 @@ export class Replica {
     const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
       try {
         if (intent.kind === 'local') return this.stageLocal(intent.inputs, staged);
-        if (intent.kind === 'remote') return this.stageRemote(intent.ops, staged, deferrals[i] as { count: number });
+        if (intent.kind === 'remote') return this.stageRemote(intent.ops, staged, deferrals[i] as { count: number }, intent.horizon);
         throw new Error('a compaction never shares a commit group');
       } catch (error) {
         if (error instanceof TidelogError) return error;
@@ -486,7 +486,7 @@ export class Replica {
   }
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
-  private stageRemote(ops: readonly Op[], staged: Map<string, Op> = new Map(), deferred: { count: number }): Op[] {
+  private stageRemote(ops: readonly Op[], staged: Map<string, Op> = new Map(), deferred: { count: number }, horizon?: VersionVector): Op[] {
     const fresh: Op[] = [];
     // This batch's own ids go to `staged` only once the whole batch is accepted: a rejected batch must not
     // make a later batch of the same group look like a duplicate (or a conflict) of ops never applied.
@@ -501,7 +501,9 @@ export class Replica {
         continue;
       }
       if (this.log.has(op.replica, op.seq)) continue; // compacted: already folded into the snapshot
-      if (op.seq > (this.log.heldRange(op.replica)?.contiguous ?? 0) + SEQ_GAP_MAX) {
+      // Ops under the sender's horizon are its compacted summary: the gap before them closes when the horizon is adopted.
+      const summarized = horizon !== undefined && vvCovers(horizon, op.replica, op.seq);
+      if (!summarized && op.seq > (this.log.heldRange(op.replica)?.contiguous ?? 0) + SEQ_GAP_MAX) {
         deferred.count += 1;
         continue;
       }
@@ -521,8 +523,11 @@ export class Replica {
     // Change records cost an allocation per op: build them only when someone listens.
     const changes = this.listeners.size > 0 ? new Map<string, KeyChange>() : undefined;
     let changed = 0;
+    const horizon = intent.kind === 'remote' ? intent.horizon : undefined;
     for (const op of prepared) {
-      this.log.add(op);
+      // Ops under the sender's horizon go straight to the summary (adoptHorizon): holding them op by op
+      // would allocate log slots up to a seq the sender chose.
+      if (horizon === undefined || !vvCovers(horizon, op.replica, op.seq)) this.log.add(op);
       if (changes === undefined) {
         if (this.state.apply(op)) changed += 1;
         continue;
