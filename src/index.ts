@@ -4,3 +4,4 @@
  */
 export * from './core/index.js';
 export * from './sync/index.js';
+export * from './storage/indexeddb/index.js';

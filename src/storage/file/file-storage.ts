@@ -15,7 +15,7 @@ import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, parseSnapshotName, s
 import { GroupSync } from './group-sync.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
 import { META_FILE, type RecoveredLog, type RecoveryReport, recoverDirectory, type SegmentState } from './recovery.js';
-import { encodeMeta, encodeSnapshotPayload } from './snapshot-codec.js';
+import { encodeMeta, encodeSnapshotPayload } from '../snapshot-codec.js';
 
 /**
  * When a commit's promise resolves.

@@ -14,7 +14,7 @@ import type { Snapshot, StorageMeta } from '../../core/storage.js';
 import { fsyncDir } from './atomic.js';
 import { FILE_HEADER_BYTES, parseSegmentName, parseSnapshotName, RECORD_HEADER_BYTES, segmentName } from './format.js';
 import { type DamagedSpan, scanFile } from './scan.js';
-import { decodeMeta, decodeSnapshotPayload } from './snapshot-codec.js';
+import { decodeMeta, decodeSnapshotPayload } from '../snapshot-codec.js';
 
 /** Name of the metadata file. */
 export const META_FILE = 'meta.json';

@@ -2,10 +2,10 @@
  * The payloads of the small files beside the segments: the snapshot record and
  * `meta.json`. Both are validated on read so damaged bytes never become data.
  */
-import { opsFromWire, opsToWire } from '../../core/codec.js';
-import { DecodeError } from '../../core/errors.js';
-import type { Snapshot, StorageMeta } from '../../core/storage.js';
-import { validateVersionVector } from '../../core/version-vector.js';
+import { opsFromWire, opsToWire } from '../core/codec.js';
+import { DecodeError } from '../core/errors.js';
+import type { Snapshot, StorageMeta } from '../core/storage.js';
+import { validateVersionVector } from '../core/version-vector.js';
 
 const SNAPSHOT_PAYLOAD_VERSION = 1;
 const META_FORMAT = 1;
