@@ -37,6 +37,7 @@ export class CommitQueue<T> {
   private pendingOps = 0;
   private running = false;
   private idleWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
 
   constructor(
     private readonly commit: CommitGroup<T>,
@@ -63,6 +64,15 @@ export class CommitQueue<T> {
     });
   }
 
+  /**
+   * Resolves once the backlog is under `pendingOpsMax`. A producer that does not await each
+   * write awaits this before each one instead, so its memory stays bounded while commits pipeline.
+   */
+  ready(): Promise<void> {
+    if (this.backlog < this.limits.pendingOpsMax) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
   /** Resolves once nothing is queued or being committed. */
   idle(): Promise<void> {
     if (!this.running && this.pending.length === 0 && this.blockedHead === this.blocked.length) return Promise.resolve();
@@ -72,6 +82,13 @@ export class CommitQueue<T> {
   private admit(entry: Entry<T>): void {
     this.pending.push(entry);
     this.pendingOps += entry.opCount;
+  }
+
+  private wakeProducers(): void {
+    if (this.roomWaiters.length === 0 || this.backlog >= this.limits.pendingOpsMax) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private releaseBlocked(): void {
@@ -124,6 +141,7 @@ export class CommitQueue<T> {
     while (this.pending.length > 0) {
       const group = this.takeGroup();
       this.releaseBlocked();
+      this.wakeProducers();
       let outcomes: readonly ItemOutcome[];
       try {
         outcomes = await this.commit(group.map((entry) => entry.item));

@@ -268,6 +268,22 @@ export class Replica {
     return () => void this.listeners.delete(listener);
   }
 
+  /**
+   * Resolves once fewer than `pendingOpsMax` ops wait for the writer (backpressure for pipelined writers).
+   * A writer that awaits each `set` is paced by storage already; one that fires many writes without
+   * awaiting them awaits `ready()` before each, so its backlog, and memory, stays bounded.
+   * @example
+   * for (const [key, value] of rows) { await replica.ready(); void replica.set(key, value); }
+   */
+  ready(): Promise<void> {
+    try {
+      this.assertOpen();
+      return this.queue.ready();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Ops waiting for the writer (for sync status displays). */
   get pendingOps(): number {
     return this.queue.backlog;
