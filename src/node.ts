@@ -4,3 +4,4 @@
  */
 export * from './index.js';
 export * from './storage/file/index.js';
+export * from './relay/index.js';
