@@ -54,15 +54,18 @@ function subkeyBytes(key: RoomKey, salt: Uint8Array, sender: Uint8Array): Uint8A
   return hkdf(sha256, key.envelopeKey, salt, info, 32);
 }
 
-function associatedData(key: RoomKey, header: Uint8Array): Uint8Array {
+function associatedData(key: RoomKey, header: Uint8Array, extra: Uint8Array): Uint8Array {
   const room = encoder.encode(key.roomId);
-  const ad = new Uint8Array(AD_LABEL.length + 1 + room.length + header.length);
+  const ad = new Uint8Array(AD_LABEL.length + 1 + room.length + header.length + extra.length);
   ad.set(AD_LABEL);
   ad[AD_LABEL.length] = room.length;
   ad.set(room, AD_LABEL.length + 1);
   ad.set(header, AD_LABEL.length + 1 + room.length);
+  ad.set(extra, AD_LABEL.length + 1 + room.length + header.length);
   return ad;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /** Checks a sender id and returns its UTF-8 bytes. @throws InvalidKeyMaterialError */
 export function encodeSenderId(sender: string): Uint8Array {
@@ -126,8 +129,8 @@ export class EnvelopeSealer {
     return { salt, key: this.aead.importKey(subkeyBytes(this.key, salt, this.senderBytes)), sealed: 0 };
   }
 
-  /** Seals one frame. */
-  async seal(plaintext: Uint8Array): Promise<Uint8Array> {
+  /** Seals one frame; `context` (not stored) must be given again, byte for byte, to open it. */
+  async seal(plaintext: Uint8Array, context: Uint8Array = NO_BYTES): Promise<Uint8Array> {
     if (this.epoch.sealed >= this.messagesPerKeyMax) this.epoch = this.newEpoch();
     const epoch = this.epoch;
     // The count is taken synchronously, so concurrent seals can never push a subkey past its bound.
@@ -141,7 +144,7 @@ export class EnvelopeSealer {
     new DataView(header.buffer).setUint32(LENGTH_AT, plaintext.length);
     header[SENDER_LENGTH_AT] = this.senderBytes.length;
     header.set(this.senderBytes, SENDER_AT);
-    const sealed = await (await epoch.key).seal(header.subarray(NONCE_AT, LENGTH_AT), associatedData(this.key, header), plaintext);
+    const sealed = await (await epoch.key).seal(header.subarray(NONCE_AT, LENGTH_AT), associatedData(this.key, header, context), plaintext);
     const out = new Uint8Array(header.length + sealed.length);
     out.set(header);
     out.set(sealed, header.length);
@@ -173,10 +176,11 @@ export class EnvelopeOpener {
 
   /**
    * Verifies and decrypts one envelope. `refusedSender`, when given, is a sender id
-   * that must not appear (our own: a relay reflecting our frames back).
+   * that must not appear (our own: a relay reflecting our frames back); `context` is the
+   * extra associated data the envelope was sealed with.
    * @throws TruncatedEnvelopeError, UnsupportedVersionError, WrongKeyError, WrongSenderError, TamperedEnvelopeError
    */
-  async open(envelope: Uint8Array, refusedSender?: string): Promise<OpenedEnvelope> {
+  async open(envelope: Uint8Array, refusedSender?: string, context: Uint8Array = NO_BYTES): Promise<OpenedEnvelope> {
     if (!(envelope instanceof Uint8Array) || envelope.length < 1) throw new TruncatedEnvelopeError('the envelope is empty');
     if (envelope[0] !== ENVELOPE_VERSION) throw new UnsupportedVersionError(`envelope version ${envelope[0]} is not supported`, { version: envelope[0] });
     if (envelope.length < ENVELOPE_OVERHEAD_BYTES + 1) throw new TruncatedEnvelopeError('the envelope is shorter than its header', { bytes: envelope.length });
@@ -200,7 +204,7 @@ export class EnvelopeOpener {
     }
     if (refusedSender !== undefined && sender === refusedSender) throw new WrongSenderError('the envelope claims our own sender id', { sender });
     const key = await this.subkey(envelope.subarray(SALT_AT, NONCE_AT), senderBytes);
-    const plaintext = await key.open(envelope.subarray(NONCE_AT, LENGTH_AT), associatedData(this.key, header), envelope.subarray(headerEnd));
+    const plaintext = await key.open(envelope.subarray(NONCE_AT, LENGTH_AT), associatedData(this.key, header, context), envelope.subarray(headerEnd));
     return { sender, plaintext };
   }
 

@@ -27,3 +27,4 @@ export {
   roomKeyToInvite,
   type ScryptParams,
 } from './room-key.js';
+export { AT_REST_PREFIX, EncryptedStorage, type EncryptedStorageOptions } from './encrypted-storage.js';
