@@ -6,6 +6,7 @@ import { opsFromWire, opsToWire } from '../core/codec.js';
 import { DecodeError } from '../core/errors.js';
 import type { Snapshot, StorageMeta } from '../core/storage.js';
 import { validateVersionVector } from '../core/version-vector.js';
+import { crc32c } from './crc32c.js';
 
 const SNAPSHOT_PAYLOAD_VERSION = 1;
 const META_FORMAT = 1;
@@ -37,14 +38,19 @@ export function decodeSnapshotPayload(bytes: Uint8Array): Snapshot {
   return { base, clock: { wall: wall as number, logical: logical as number }, winners: opsFromWire(parsed.winners) };
 }
 
-/** The bytes of `meta.json`. */
+/** The checksum of the meta fields: a flipped bit in the replica id must not silently make another replica. */
+function metaChecksum(replicaId: string): number {
+  return crc32c(encoder.encode(`${META_FORMAT}:${replicaId}`));
+}
+
+/** The bytes of `meta.json` (readable JSON, with a CRC32C of its fields). */
 export function encodeMeta(meta: StorageMeta): Uint8Array {
-  return encoder.encode(`${JSON.stringify({ format: META_FORMAT, replicaId: meta.replicaId })}\n`);
+  return encoder.encode(`${JSON.stringify({ format: META_FORMAT, replicaId: meta.replicaId, crc32c: metaChecksum(meta.replicaId) })}\n`);
 }
 
 /** Parses `meta.json`. @throws DecodeError */
 export function decodeMeta(bytes: Uint8Array): StorageMeta {
-  let parsed: { format?: unknown; replicaId?: unknown };
+  let parsed: { format?: unknown; replicaId?: unknown; crc32c?: unknown };
   try {
     parsed = JSON.parse(decoder.decode(bytes));
   } catch (error) {
@@ -52,5 +58,6 @@ export function decodeMeta(bytes: Uint8Array): StorageMeta {
   }
   if (typeof parsed !== 'object' || parsed === null || parsed.format !== META_FORMAT) throw new DecodeError('meta.json has an unknown format');
   if (typeof parsed.replicaId !== 'string' || parsed.replicaId.length === 0) throw new DecodeError('meta.json lacks a replica id');
+  if (parsed.crc32c !== metaChecksum(parsed.replicaId)) throw new DecodeError('meta.json checksum mismatch');
   return { replicaId: parsed.replicaId };
 }

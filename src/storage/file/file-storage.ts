@@ -96,6 +96,11 @@ export class FileStorage implements Storage {
   /** What recovery found and did when this storage was opened. */
   readonly recovery: RecoveryReport;
 
+  /** The pid of a crashed process whose stale lock this open took over, if any. */
+  get staleLockPid(): number | undefined {
+    return this.lock?.stalePid;
+  }
+
   /**
    * Opens (creating if needed) the database in `dir`, takes its write lock and recovers it.
    * @throws StorageLockedError when another live process has it open.
