@@ -5,3 +5,4 @@
 export * from './index.js';
 export * from './storage/file/index.js';
 export * from './relay/index.js';
+export { type NodeSyncedReplicaOptions, openSyncedReplicaNode } from './client/node.js';

@@ -1,0 +1,114 @@
+/**
+ * `openSyncedReplica`: one call that opens a replica on its storage, derives the
+ * room from a key or passphrase, connects to a relay, encrypts everything that
+ * leaves, and keeps it in sync. Browser-safe; `tidelog/node` has a variant with
+ * `ws` and file storage wired in.
+ */
+import { InvalidArgumentError } from '../core/errors.js';
+import { Replica, type ReplicaOptions } from '../core/replica.js';
+import type { Storage } from '../core/storage.js';
+import type { Aead } from '../crypto/aead.js';
+import { EncryptedStorage } from '../crypto/encrypted-storage.js';
+import { EncryptedTransport } from '../crypto/encrypted-transport.js';
+import type { RandomBytes } from '../crypto/random-bytes.js';
+import { type RoomKey, roomKeyFromInvite, roomKeyFromPassphrase, type ScryptParams } from '../crypto/room-key.js';
+import { SyncSession, type SyncSessionOptions } from '../sync/session.js';
+import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportOptions } from '../sync/websocket-transport.js';
+
+/** A passphrase and the salt (a room name works) it is stretched with. */
+export interface PassphraseKey {
+  readonly passphrase: string;
+  readonly salt: string;
+  readonly scrypt?: ScryptParams;
+}
+
+/** Options of {@link openSyncedReplica}. Give exactly one of `key` and `passphrase`. */
+export interface SyncedReplicaOptions {
+  /** The relay's base URL, e.g. `wss://relay.example.com` (the room path is appended). */
+  readonly relayUrl: string;
+  /** The room key, or its invite string (`tidelog1:...`). */
+  readonly key?: RoomKey | string;
+  /** Or a passphrase to derive the room key from. */
+  readonly passphrase?: PassphraseKey;
+  /** Where the log lives; memory by default. */
+  readonly storage?: Storage;
+  /** Also encrypt the stored log with the room key. Default false. */
+  readonly encryptAtRest?: boolean;
+  /** Replica options other than storage (replica id, clock, limits). */
+  readonly replica?: Omit<ReplicaOptions, 'storage'>;
+  /** Sync session options (batch sizes, anti-entropy period). */
+  readonly session?: SyncSessionOptions;
+  /** WebSocket transport options (backoff, timers), besides the URL. */
+  readonly transport?: Omit<WebSocketTransportOptions, 'url'>;
+  /** The WebSocket implementation; `globalThis.WebSocket` by default. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** AES-GCM engine and randomness, for tests and benchmarks. */
+  readonly aead?: Aead;
+  readonly randomBytes?: RandomBytes;
+}
+
+/** A replica kept in sync through a relay. */
+export interface SyncedReplica {
+  /** The database handle: read and write it as usual. */
+  readonly replica: Replica;
+  /** The sync session (status, syncNow). */
+  readonly session: SyncSession;
+  /** The encrypting layer (rejection counters). */
+  readonly encryption: EncryptedTransport;
+  /** The socket layer (connection state, reconnect counters). */
+  readonly socket: WebSocketTransport;
+  /** The room id the relay sees. */
+  readonly roomId: string;
+  /** Stops syncing, closes the connection, then the replica. */
+  close(): Promise<void>;
+}
+
+/** Resolves the room key from `key` or `passphrase`. @throws InvalidArgumentError, CryptoFailedError */
+export async function resolveRoomKey(options: Pick<SyncedReplicaOptions, 'key' | 'passphrase'>): Promise<RoomKey> {
+  if ((options.key === undefined) === (options.passphrase === undefined)) throw new InvalidArgumentError('give exactly one of key and passphrase');
+  if (options.passphrase !== undefined) return roomKeyFromPassphrase(options.passphrase.passphrase, options.passphrase.salt, options.passphrase.scrypt);
+  return typeof options.key === 'string' ? roomKeyFromInvite(options.key) : (options.key as RoomKey);
+}
+
+/** The URL of a room on a relay. */
+export function roomUrl(relayUrl: string, roomId: string): string {
+  return `${relayUrl.replace(/\/+$/, '')}/rooms/${roomId}`;
+}
+
+/**
+ * Opens a replica and keeps it in sync through the relay at `relayUrl`.
+ * @example
+ * const { replica, close } = await openSyncedReplica({ relayUrl: 'wss://relay.example.com', key: invite });
+ * await replica.set('todo/1', { text: 'buy milk' });
+ */
+export async function openSyncedReplica(options: SyncedReplicaOptions): Promise<SyncedReplica> {
+  const key = await resolveRoomKey(options);
+  const crypto = { ...(options.aead === undefined ? {} : { aead: options.aead }), ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }) };
+  const baseStorage = options.storage;
+  const storage = options.encryptAtRest === true && baseStorage !== undefined ? new EncryptedStorage(baseStorage, key, crypto) : baseStorage;
+  const replica = await Replica.open({ ...options.replica, ...(storage === undefined ? {} : { storage }) });
+  const socket = new WebSocketTransport({
+    ...options.transport,
+    url: roomUrl(options.relayUrl, key.roomId),
+    ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
+  });
+  const encryption = new EncryptedTransport(socket, { key, ...crypto });
+  const session = new SyncSession(replica, encryption, options.session);
+  session.start();
+  let closing: Promise<void> | undefined;
+  return {
+    replica,
+    session,
+    encryption,
+    socket,
+    roomId: key.roomId,
+    close() {
+      closing ??= (async () => {
+        await session.stop();
+        await encryption.close();
+        await replica.close();
+      })();
+      return closing;
+    },
+  };
+}
