@@ -15,7 +15,7 @@ export { type BackoffLimits, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.j
 export { validateRedisUrl } from './connection.js';
 export { BUS_ENVELOPE_VERSION, BUS_ID_BYTES_MAX, type BusEnvelope, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 export { DEFAULT_STORED_FRAME_AGE_MS_MAX, DEFAULT_STORED_FRAMES_PER_ROOM_MAX, RedisFrameStore, type RedisFrameStoreOptions } from './redis-frame-store.js';
-export { DEFAULT_KEY_PREFIX, RedisRoomBus, type RedisRoomBusOptions, type RoomFrameHandler } from './redis-bus.js';
+export { DEFAULT_KEY_PREFIX, RedisRoomBus, type RedisRoomBusOptions } from './redis-bus.js';
 export { type RedisCounters, RedisStatus } from './status.js';
 
 /** Options for {@link openRedisFanout}. */
@@ -46,7 +46,7 @@ export interface RedisFanout {
   readonly status: RedisStatus;
   /** Resolves once both connections are ready, or `false` after `timeoutMs` (the relay serves locally meanwhile). */
   ready(timeoutMs: number): Promise<boolean>;
-  /** Closes both connections. */
+  /** Closes both connections (the same as `bus.close()`, which the relay calls on shutdown). */
   close(): Promise<void>;
 }
 
@@ -79,7 +79,7 @@ export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
     onReconnected: () => log('redis_reconnected', { role: 'subscriber' }),
   });
   const keyPrefix = options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix };
-  const bus = new RedisRoomBus({ relayId, publisher, subscriber, status, ...keyPrefix });
+  const bus = new RedisRoomBus({ relayId, publisher, subscriber, status, ownsConnections: true, ...keyPrefix });
   const store = options.store === undefined ? undefined : new RedisFrameStore({ client: publisher, status, ...keyPrefix, ...options.store });
   return {
     relayId,
@@ -87,10 +87,7 @@ export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
     store,
     status,
     ready: (timeoutMs) => waitReady([publisher, subscriber], timeoutMs),
-    async close() {
-      await bus.close();
-      await Promise.all([publisher, subscriber].map((client) => client.quit().catch(() => client.disconnect())));
-    },
+    close: () => bus.close(),
   };
 }
 

@@ -10,11 +10,9 @@
  */
 import type { Redis } from 'ioredis';
 import { DecodeError } from '../../core/errors.js';
+import type { RoomBus, RoomFrameHandler } from '../room-bus.js';
 import { decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 import type { RedisStatus } from './status.js';
-
-/** Receives the frames of one room: the frame and the id of the connection that sent it. */
-export type RoomFrameHandler = (frame: Uint8Array, originId: string) => void;
 
 /** Options for {@link RedisRoomBus}. */
 export interface RedisRoomBusOptions {
@@ -30,13 +28,15 @@ export interface RedisRoomBusOptions {
   readonly keyPrefix?: string;
   /** Most publishes awaiting a reply; past it frames are dropped and counted, never queued without bound. */
   readonly publishesInFlightMax?: number;
+  /** Whether {@link RedisRoomBus.close} also closes both connections (the relay closes its bus last). Default false. */
+  readonly ownsConnections?: boolean;
 }
 
 /** Default {@link RedisRoomBusOptions.keyPrefix}. */
 export const DEFAULT_KEY_PREFIX = 'tidelog:';
 
 /** The Redis-backed room fan-out. */
-export class RedisRoomBus {
+export class RedisRoomBus implements RoomBus {
   readonly #options: RedisRoomBusOptions;
   readonly #prefix: string;
   readonly #inFlightMax: number;
@@ -80,10 +80,24 @@ export class RedisRoomBus {
     return [...this.#handlers.keys()];
   }
 
-  /** Stops delivering; does not close the connections (their owner does). */
+  /** Stops delivering; closes the connections when it owns them. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     this.#handlers.clear();
+    if (this.#options.ownsConnections !== true) return;
+    const clients = [this.#options.publisher, this.#options.subscriber];
+    // QUIT when connected; a connection still retrying is just stopped.
+    await Promise.all(
+      clients.map((client) =>
+        client.status === 'ready'
+          ? client.quit().then(
+              () => undefined,
+              () => client.disconnect(),
+            )
+          : client.disconnect(),
+      ),
+    );
   }
 
   #unsubscribe(roomId: string, handler: RoomFrameHandler): void {
