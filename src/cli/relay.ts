@@ -1,4 +1,5 @@
 /** `tidelog relay`: runs the relay until SIGTERM or SIGINT, logging JSON lines to stderr. */
+import { appendFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { DiskFrameStore } from '../relay/disk-frame-store.js';
 import { jsonLogger, type LogLevel } from '../relay/log.js';
@@ -38,10 +39,14 @@ export function relayOptionsFromArgs(args: readonly string[]): RelayServerOption
   const storeBytes = numberOption(options, 'store-bytes-max');
   const storeAge = numberOption(options, 'store-age-ms-max');
   const host = options.get('host');
+  const capture = options.get('capture');
+  if (capture === true) throw new InvalidArgumentError('--capture takes a file');
   return {
     host: typeof host === 'string' ? host : '127.0.0.1',
     port: numberOption(options, 'port') ?? 8080,
     log: jsonLogger(undefined, level as LogLevel),
+    // Synchronous on purpose: the capture must survive the relay being killed right after.
+    ...(capture === undefined ? {} : { tap: (_room: string, frame: Uint8Array) => appendFileSync(capture, frame) }),
     ...limits,
     ...(storeDir === undefined
       ? {}
@@ -58,7 +63,7 @@ export function relayOptionsFromArgs(args: readonly string[]): RelayServerOption
 /** The `relay` subcommand. */
 export const relayCommand: Command = {
   name: 'relay',
-  usage: 'relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--log-level info]',
+  usage: 'relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--capture <file>] [--log-level info]',
   summary: 'Run the end-to-end-encrypted sync relay (forwards ciphertext only)',
   async run(args) {
     const relay = await RelayServer.start(relayOptionsFromArgs(args));

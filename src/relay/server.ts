@@ -54,6 +54,8 @@ export interface RelayServerOptions {
   readonly log?: RelayLogger;
   /** Wall clock in ms (rate limits). */
   readonly nowMs?: () => number;
+  /** Sees every frame a member sends, before any check (audits: `--capture` proves the relay only ever gets ciphertext). */
+  readonly tap?: (roomId: string, frame: Uint8Array) => void;
   /** Extra Prometheus lines appended to `/metrics` (for example the Redis fan-out's). */
   readonly extraMetrics?: () => string;
   /** Extra fields for `/healthz`; a `status` other than `ok` is reported as given. */
@@ -300,6 +302,7 @@ export class RelayServer {
     // Frames already buffered when the relay cut a member off still arrive: ignore them.
     if (!this.members.has(member.id)) return;
     member.alive = true;
+    this.options.tap?.(member.roomId, toBytes(data));
     if (!isBinary) {
       this.metrics.reject('text_frame');
       this.disconnect(member, 'protocol', 1003, 'binary frames only');

@@ -26,7 +26,6 @@ export interface WebSocketLike {
 /** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from `ws`. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-
 /** Options of {@link WebSocketTransport}. */
 export interface WebSocketTransportOptions {
   /** The room's URL: `ws(s)://relay/rooms/<roomId>`. */
