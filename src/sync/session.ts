@@ -30,6 +30,11 @@ export interface SyncSessionOptions {
   readonly helloBackoffMs?: number;
   /** Most peers remembered. Default 1,024. */
   readonly peersMax?: number;
+  /**
+   * Decodes frames; {@link decodeMessage} by default. The simulator passes a memoized one so the
+   * receivers of one broadcast frame share a single decode (same bytes, same strict checks).
+   */
+  readonly decode?: (frame: Uint8Array) => SyncMessage;
   /** Told about every frame or batch that was rejected (never thrown into the transport). */
   readonly onError?: (error: SyncError) => void;
 }
@@ -87,6 +92,8 @@ interface PendingTransfer {
 interface PeerState {
   lastHelloSentMs: number;
   transfer: PendingTransfer | undefined;
+  /** What the peer said it holds in its latest hello. */
+  versionVector: VersionVector | undefined;
 }
 
 type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
@@ -170,6 +177,16 @@ export class SyncSession {
     return this.lastError === undefined ? base : { ...base, lastError: this.lastError };
   }
 
+  /**
+   * What each peer said it holds in its latest hello (peers not heard from in a hello are absent).
+   * Lets a status display count the local ops no peer has confirmed yet.
+   */
+  peerVersionVectors(): Map<string, VersionVector> {
+    const out = new Map<string, VersionVector>();
+    for (const [id, peer] of this.peers) if (peer.versionVector !== undefined) out.set(id, peer.versionVector);
+    return out;
+  }
+
   /** Runs one anti-entropy round now: a hello to every peer (replies wanted). */
   syncNow(): void {
     if (this.running && this.connected) this.sendHello(undefined, true);
@@ -192,7 +209,7 @@ export class SyncSession {
     if (!this.running) return;
     let message: SyncMessage;
     try {
-      message = decodeMessage(bytes);
+      message = (this.options.decode ?? decodeMessage)(bytes);
     } catch (error) {
       this.counters.framesMalformed += 1;
       this.report(error, undefined);
@@ -214,6 +231,7 @@ export class SyncSession {
   }
 
   private onHello(message: HelloMessage, peer: PeerState | undefined): void {
+    if (peer !== undefined) peer.versionVector = message.versionVector;
     this.checkTips(message);
     const mine = this.replica.versionVector();
     this.sendMissing(message.from, message.versionVector);
@@ -389,7 +407,7 @@ export class SyncSession {
   private peer(id: string): PeerState | undefined {
     let peer = this.peers.get(id);
     if (peer === undefined && this.peers.size < this.peersMax) {
-      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined };
+      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined };
       this.peers.set(id, peer);
     }
     return peer;
