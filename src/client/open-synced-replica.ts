@@ -26,6 +26,8 @@ export interface PassphraseKey {
 export interface SyncedReplicaOptions {
   /** The relay's base URL, e.g. `wss://relay.example.com` (the room path is appended). */
   readonly relayUrl: string;
+  /** Other relays of the same deployment (sharing rooms through Redis): the transport fails over to them in turn. */
+  readonly fallbackRelayUrls?: readonly string[];
   /** The room key, or its invite string (`tidelog1:...`). */
   readonly key?: RoomKey | string;
   /** Or a passphrase to derive the room key from. */
@@ -90,6 +92,7 @@ export async function openSyncedReplica(options: SyncedReplicaOptions): Promise<
   const socket = new WebSocketTransport({
     ...options.transport,
     url: roomUrl(options.relayUrl, key.roomId),
+    ...(options.fallbackRelayUrls === undefined ? {} : { fallbackUrls: options.fallbackRelayUrls.map((url) => roomUrl(url, key.roomId)) }),
     ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
   });
   const encryption = new EncryptedTransport(socket, { key, ...crypto });

@@ -30,6 +30,8 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export interface WebSocketTransportOptions {
   /** The room's URL: `ws(s)://relay/rooms/<roomId>`. */
   readonly url: string;
+  /** The same room on other relays of the deployment, tried in turn after `url` whenever a connection fails or is lost. */
+  readonly fallbackUrls?: readonly string[];
   /** The WebSocket implementation; `globalThis.WebSocket` by default. */
   readonly WebSocket?: WebSocketConstructor;
   /** Time and timers (backoff, connect timeout). Real ones by default. */
@@ -81,6 +83,8 @@ export class WebSocketTransport implements Transport {
   private readonly delayMsMax: number;
   private readonly connectTimeoutMs: number;
   private readonly bufferedBytesMax: number;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
   private socket: WebSocketLike | undefined;
   private listener: TransportListener | undefined;
   private state: WebSocketTransportState = 'connecting';
@@ -89,7 +93,8 @@ export class WebSocketTransport implements Transport {
   private readonly counters = { connects: 0, disconnects: 0, framesSent: 0, framesReceived: 0, framesDropped: 0, textFramesIgnored: 0 };
 
   constructor(private readonly options: WebSocketTransportOptions) {
-    if (typeof options.url !== 'string' || !/^wss?:\/\//.test(options.url)) throw new InvalidArgumentError('url must be a ws:// or wss:// URL', { url: options.url });
+    this.urls = [options.url, ...(options.fallbackUrls ?? [])];
+    for (const url of this.urls) if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new InvalidArgumentError('url must be a ws:// or wss:// URL', { url });
     const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (Ctor === undefined) throw new InvalidArgumentError('no WebSocket here: pass one (in Node 20, `WebSocket` from the ws package, or use tidelog/node)');
     this.Ctor = Ctor;
@@ -101,6 +106,11 @@ export class WebSocketTransport implements Transport {
     this.bufferedBytesMax = options.bufferedBytesMax ?? 16 * 1024 * 1024;
     if (!(this.delayMsMin > 0 && this.delayMsMax >= this.delayMsMin)) throw new InvalidArgumentError('reconnect delays must satisfy 0 < min <= max');
     this.connect();
+  }
+
+  /** The URL of the current (or next) connection attempt. */
+  get currentUrl(): string {
+    return this.urls[this.urlIndex] as string;
   }
 
   /** Whether the socket is open. */
@@ -153,7 +163,7 @@ export class WebSocketTransport implements Transport {
     this.setState('connecting');
     let socket: WebSocketLike;
     try {
-      socket = new this.Ctor(this.options.url);
+      socket = new this.Ctor(this.currentUrl);
     } catch {
       this.scheduleReconnect();
       return;
@@ -194,6 +204,8 @@ export class WebSocketTransport implements Transport {
       // Closing a socket that never opened may throw in some implementations; it is gone either way.
     }
     this.counters.disconnects += 1;
+    // Fail over: the next attempt goes to the next relay of the deployment, if there are several.
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     const wasOpen = this.state === 'open';
     this.scheduleReconnect();
     if (wasOpen) this.listener?.down();
