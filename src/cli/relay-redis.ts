@@ -10,7 +10,7 @@ import { openRedisFanout } from '../relay/redis/index.js';
 import type { RelayServerOptions } from '../relay/server.js';
 
 /** Usage text of the Redis options, appended to the relay's usage line. */
-export const REDIS_RELAY_USAGE = '[--redis redis://host:port [--relay-id <id>] [--redis-prefix tidelog:] [--redis-store-frames-max 10000] [--redis-store-age-ms-max 604800000]]';
+export const REDIS_RELAY_USAGE = '[--redis redis://host:port [--relay-id <id>] [--redis-prefix <p>] [--redis-store-frames-max N] [--redis-store-age-ms-max ms]]';
 
 function positiveOption(options: ReadonlyMap<string, string | true>, name: string): number | undefined {
   const raw = options.get(name);

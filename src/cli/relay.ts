@@ -5,6 +5,7 @@ import { DiskFrameStore } from '../relay/disk-frame-store.js';
 import { jsonLogger, type LogLevel } from '../relay/log.js';
 import { RelayServer, type RelayServerOptions } from '../relay/server.js';
 import { type Command, parseArgs } from './command.js';
+import { REDIS_RELAY_USAGE, redisRelayOptions } from './relay-redis.js';
 
 const NUMERIC_OPTIONS: Record<string, keyof RelayServerOptions> = {
   'frame-bytes-max': 'frameBytesMax',
@@ -41,10 +42,12 @@ export function relayOptionsFromArgs(args: readonly string[]): RelayServerOption
   const host = options.get('host');
   const capture = options.get('capture');
   if (capture === true) throw new InvalidArgumentError('--capture takes a file');
+  const log = jsonLogger(undefined, level as LogLevel);
+  const redis = redisRelayOptions(options, log);
   return {
     host: typeof host === 'string' ? host : '127.0.0.1',
     port: numberOption(options, 'port') ?? 8080,
-    log: jsonLogger(undefined, level as LogLevel),
+    log,
     // Synchronous on purpose: the capture must survive the relay being killed right after.
     ...(capture === undefined ? {} : { tap: (_room: string, frame: Uint8Array) => appendFileSync(capture, frame) }),
     ...limits,
@@ -57,13 +60,14 @@ export function relayOptionsFromArgs(args: readonly string[]): RelayServerOption
             ...(storeAge === undefined ? {} : { ageMsMax: storeAge }),
           }),
         }),
+    ...redis,
   };
 }
 
 /** The `relay` subcommand. */
 export const relayCommand: Command = {
   name: 'relay',
-  usage: 'relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--capture <file>] [--log-level info]',
+  usage: `relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--capture <file>] [--log-level info] ${REDIS_RELAY_USAGE}`,
   summary: 'Run the end-to-end-encrypted sync relay (forwards ciphertext only)',
   async run(args) {
     const relay = await RelayServer.start(relayOptionsFromArgs(args));
