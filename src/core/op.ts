@@ -68,7 +68,7 @@ function malformed(index: number, field: string, why: string): never {
 
 /**
  * Checks that untrusted input has the shape of an op and returns a clean copy
- * (unknown fields dropped, the value deep-copied and frozen).
+ * (unknown fields dropped, the op and its value deep-copied and frozen).
  * @throws MalformedOpError saying which field is wrong.
  */
 export function validateOp(input: unknown, index = 0): Op {
@@ -81,11 +81,12 @@ export function validateOp(input: unknown, index = 0): Op {
   if (typeof key !== 'string' || key.length === 0 || key.length > KEY_LENGTH_MAX) malformed(index, 'key', `must be a string of 1 to ${KEY_LENGTH_MAX} characters`);
   if (type === 'delete') {
     if (value !== undefined) malformed(index, 'value', 'must be absent on a delete');
-    return { replica, seq, wall, logical, key, type };
+    return Object.freeze({ replica, seq, wall, logical, key, type });
   }
   if (type !== 'set') malformed(index, 'type', "must be 'set' or 'delete'");
   if (value === undefined) malformed(index, 'value', 'is missing on a set');
-  return { replica, seq, wall, logical, key, type, value: copyValue(value, index) };
+  // Frozen, like the value: the op is shared by the log, the state, storage and every reader.
+  return Object.freeze({ replica, seq, wall, logical, key, type, value: copyValue(value, index) });
 }
 
 function copyValue(value: unknown, index: number): JsonValue {

@@ -509,16 +509,21 @@ export class Replica {
   }
 
   private stageLocal(inputs: readonly ValidInput[], staged: Map<string, Op> | undefined): Op[] {
-    return inputs.map((input) => {
+    const ops: Op[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i] as ValidInput;
       const ts = this.hlc.tick();
       this.localSeq += 1;
-      const op: Op =
+      // Frozen: the same object sits in the log, the state, storage and the caller's hands.
+      const op: Op = Object.freeze(
         input.type === 'set'
           ? { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'set', value: input.value }
-          : { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'delete' };
+          : { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'delete' },
+      );
       staged?.set(opIdString(op), op);
-      return op;
-    });
+      ops[i] = op;
+    }
+    return ops;
   }
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */

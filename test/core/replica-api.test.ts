@@ -312,3 +312,20 @@ describe('close', () => {
     await first;
   });
 });
+
+describe('ops handed out are immutable', () => {
+  it('ops returned by set/batch/history/opsSince/events are frozen, so callers cannot corrupt the log', async () => {
+    const r = await open();
+    const seen: ChangeEvent[] = [];
+    r.subscribe((event) => seen.push(event));
+    const op = await r.set('k', 1);
+    const [batched] = await r.batch([{ type: 'delete', key: 'j' }]);
+    await r.applyRemote([{ replica: 'b', seq: 1, wall: 1, logical: 0, key: 'old', type: 'set', value: 'v' }]);
+    const handedOut = [op, batched, ...r.history('k'), ...r.opsSince({}), ...seen.flatMap((event) => event.ops)];
+    for (const item of handedOut) expect(Object.isFrozen(item)).toBe(true);
+    expect(() => {
+      (op as { value: unknown }).value = 'tampered';
+    }).toThrow(TypeError);
+    expect(r.get('k')).toBe(1);
+  });
+});
