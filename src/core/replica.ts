@@ -15,7 +15,7 @@ import { OpLog } from './oplog.js';
 import { type Random, randomReplicaId, systemRandom } from './random.js';
 import { compareKeys, type KeyChange, MaterializedState, winnersOf } from './state.js';
 import type { Snapshot, Storage } from './storage.js';
-import { validateVersionVector, type VersionVector, vvCovers, vvDominates } from './version-vector.js';
+import { validateVersionVector, type VersionVector, vvCovers, vvDominates, vvMerge } from './version-vector.js';
 
 export { KEY_LENGTH_MAX } from './op.js';
 /** How far past a replica's contiguous prefix a remote op may land before it is deferred to a later sync. */
@@ -208,10 +208,21 @@ export class Replica {
     if (typeof writes === 'function') {
       inputs = [];
       const collected = inputs;
-      await writes({
-        set: (key, value) => void collected.push({ type: 'set', key: validateKey(key), value: toJsonValue(value) }),
-        delete: (key) => void collected.push({ type: 'delete', key: validateKey(key) }),
-      });
+      // The writer is sealed once the function settles: a kept reference must not slip writes into a queued batch.
+      let sealed = false;
+      const add = (input: ValidInput): void => {
+        if (sealed) throw new InvalidArgumentError('the batch writer was used after its batch function returned');
+        collected.push(input);
+      };
+      try {
+        const pending = writes({
+          set: (key, value) => add({ type: 'set', key: validateKey(key), value: toJsonValue(value) }),
+          delete: (key) => add({ type: 'delete', key: validateKey(key) }),
+        });
+        if (pending !== undefined) await pending;
+      } finally {
+        sealed = true;
+      }
     } else {
       if (!Array.isArray(writes)) throw new InvalidArgumentError('batch takes an array of writes or a function');
       inputs = writes.map(validateInput);
@@ -593,10 +604,14 @@ export class Replica {
    */
   private async adoptHorizon(horizon: VersionVector, received: readonly Op[]): Promise<void> {
     if (vvDominates(this.log.base(), horizon)) return;
-    const summarized = received.filter((op) => vvCovers(horizon, op.replica, op.seq));
-    const dropped = this.log.raiseBase(horizon);
-    this.horizonSummary.absorb(summarized.concat(dropped));
-    await this.storage.writeSnapshot({ base: this.log.base(), clock: this.horizonSummary.clock, winners: this.horizonSummary.winnerOps() });
+    const base = vvMerge(this.log.base(), horizon);
+    const folded = received.filter((op) => vvCovers(horizon, op.replica, op.seq));
+    this.log.forEach((op) => {
+      if (vvCovers(base, op.replica, op.seq)) folded.push(op);
+    });
+    // Snapshot first, like compaction: if it fails, the in-memory horizon still matches storage.
+    await this.storage.writeSnapshot(this.horizonSummary.preview(folded, base));
+    this.horizonSummary.absorb(folded.concat(this.log.raiseBase(base)));
   }
 
   private async commitCompaction(retainOps: number): Promise<CompactResult> {

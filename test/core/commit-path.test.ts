@@ -187,6 +187,26 @@ describe('storage failures', () => {
     expect(await r.compact({ retainOps: 1 })).toMatchObject({ compactedOps: 4 });
   });
 
+  it('a failed snapshot while adopting a peer horizon leaves the horizon as stored; a retry adopts it', async () => {
+    const sender = await Replica.open({ replicaId: 's', clock: new ManualClock(10) });
+    for (let i = 0; i < 6; i++) await sender.set(`k${i % 2}`, i);
+    await sender.compact({ retainOps: 1 });
+    const storage = new FlakyStorage();
+    const r = await Replica.open({ replicaId: 'r', storage });
+    storage.failSnapshot = true;
+    await expect(r.applyRemote(sender.opsSince({}), { horizon: sender.horizon() })).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(r.horizon()).toEqual({});
+    storage.failSnapshot = false;
+    await r.applyRemote(sender.opsSince(r.versionVector()), { horizon: sender.horizon() });
+    expect(r.horizon()).toEqual(sender.horizon());
+    expect(r.entries()).toEqual(sender.entries());
+    expect(r.versionVector()).toEqual(sender.versionVector());
+    await r.close();
+    const again = await Replica.open({ storage });
+    expect(again.entries()).toEqual(sender.entries());
+    expect(again.versionVector()).toEqual(sender.versionVector());
+  });
+
   it('a write into a storage closed underneath fails typed and the replica stays usable for reads', async () => {
     const storage = new MemoryStorage();
     const r = await Replica.open({ replicaId: 'a', storage });

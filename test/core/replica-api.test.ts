@@ -329,3 +329,26 @@ describe('ops handed out are immutable', () => {
     expect(r.get('k')).toBe(1);
   });
 });
+
+describe('batch writer', () => {
+  it('is sealed once the batch function returns: a kept reference cannot add to the queued batch', async () => {
+    const r = await open();
+    let kept: { set(key: string, value: unknown): void } | undefined;
+    const pending = r.batch((b) => {
+      kept = b;
+      b.set('inside', 1);
+    });
+    expect(() => kept?.set('outside', 2)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    let keptAsync: { set(key: string, value: unknown): void } | undefined;
+    const asyncOps = await r.batch(async (b) => {
+      keptAsync = b;
+      await null;
+      b.set('after an await', 1);
+    });
+    expect(asyncOps.map((op) => op.key)).toEqual(['after an await']);
+    expect(() => keptAsync?.set('late', 3)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const ops = await pending;
+    expect(ops.map((op) => op.key)).toEqual(['inside']);
+    expect(r.has('late')).toBe(false);
+  });
+});
