@@ -3,7 +3,8 @@ import type { Command } from './command.js';
 import { demoCommand } from './demo.js';
 import { inspectCommand } from './inspect.js';
 import { relayCommand } from './relay.js';
+import { simCommand } from './sim.js';
 import { verifyCommand } from './verify.js';
 
 /** The registered subcommands. */
-export const commands: readonly Command[] = [demoCommand, relayCommand, inspectCommand, verifyCommand];
+export const commands: readonly Command[] = [demoCommand, relayCommand, inspectCommand, verifyCommand, simCommand];

@@ -1,0 +1,20 @@
+/**
+ * Checker 3, causal last-writer-wins: a write issued after its replica observed
+ * another write to the same key orders after it (so the earlier write can
+ * never overwrite it), whatever the writer's wall clock said.
+ */
+import { compareOps, opIdString } from '../../core/op.js';
+import type { CheckContext, Finding } from './context.js';
+
+/** Finds writes that order before a write their replica had already seen. */
+export function checkCausalLww(context: CheckContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const write of context.history.acked) {
+    if (write.observed === undefined || write.observed.key !== write.op.key) continue;
+    if (compareOps(write.op, write.observed) <= 0) {
+      findings.push(`op ${opIdString(write.op)} on ${write.op.key} orders before ${opIdString(write.observed)}, which its replica had observed when it wrote`);
+      if (findings.length >= 10) break;
+    }
+  }
+  return findings;
+}

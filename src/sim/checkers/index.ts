@@ -1,0 +1,40 @@
+/**
+ * The end-of-run checkers, in order. When the oracle saw one op id used for two
+ * different ops (a raw stale restore, a same-id wipe), convergence cannot be
+ * expected: the run must instead have detected and reported the reuse, and the
+ * checkers that do not assume convergence (acknowledged writes, causality) still run.
+ */
+import type { Violation } from '../history.js';
+import { checkAckedWrites } from './acked-writes.js';
+import { checkCausalLww } from './causal-lww.js';
+import type { CheckContext, Finding } from './context.js';
+import { checkConvergence } from './convergence.js';
+import { checkLiveness } from './liveness.js';
+import { checkReferenceModel } from './reference-model.js';
+
+export type { CheckContext } from './context.js';
+export { checkEqualVectors } from './equal-vectors.js';
+
+/** [name, checker, needs convergence to be meaningful]. */
+const CHECKERS: readonly [string, (context: CheckContext) => Finding[], boolean][] = [
+  ['convergence', checkConvergence, true],
+  ['acked-writes', checkAckedWrites, false],
+  ['causal-lww', checkCausalLww, false],
+  ['reference-model', checkReferenceModel, true],
+  ['liveness', checkLiveness, true],
+];
+
+/** Runs every end-of-run checker; returns the violations found. */
+export function runCheckers(context: CheckContext): Violation[] {
+  const history = context.history;
+  const reuse = history.reusedIds.length > 0;
+  const violations: Violation[] = [];
+  if (reuse && history.conflictsDetected === 0) {
+    violations.push({ checker: 'id-reuse', message: `op ids ${history.reusedIds.slice(0, 3).join(', ')} were used for different ops and no sync session reported it`, atMs: context.nowMs });
+  }
+  for (const [checker, check, needsConvergence] of CHECKERS) {
+    if (reuse && needsConvergence) continue;
+    for (const message of check(context)) violations.push({ checker, message, atMs: context.nowMs });
+  }
+  return violations;
+}

@@ -1,0 +1,11 @@
+/** The deterministic simulator: options, the run, the checkers, shrinking and reports. */
+export { type CheckContext, runCheckers } from './checkers/index.js';
+export type { AckedWrite, History, Violation } from './history.js';
+export { FAULT_NAMES, type FaultName, faultOn, parseFaults, type SimBug, type SimOptions, type SimOverrides, swarmOptions, validateOptions } from './options.js';
+export { type Action, describeAction, type FaultAction, makePlan, type Plan, type WriteAction } from './plan.js';
+export { Prng, ZipfSampler } from './prng.js';
+export { excerptFor, failureReport, percentile, percentiles, replayCommand, summarize } from './report.js';
+export { type ShrinkResult, shrinkPlan } from './shrink.js';
+export { type ConvergenceMeasure, type RunHooks, runSimulation, type SimResult } from './simulator.js';
+export { crc32, type RecoveryReport, SimMedium, SimStorage } from './storage.js';
+export { checkDeterminism, type DeterminismReport } from './determinism.js';

@@ -1,0 +1,192 @@
+/**
+ * One simulated device: a medium (its disk), and while it runs, a replica, a
+ * sync session and a transport. Crashing throws the process away (memory
+ * lost, unsynced writes lost or torn); restarting recovers from the medium.
+ */
+import type { Clock } from '../core/clock.js';
+import { type Op, compareOps } from '../core/op.js';
+import { randomReplicaId } from '../core/random.js';
+import { Replica } from '../core/replica.js';
+import type { CancelTimer, Scheduler } from '../sync/scheduler.js';
+import { SyncSession } from '../sync/session.js';
+import { decodeMessage, type SyncMessage } from '../sync/messages.js';
+import { DecodeError } from '../core/errors.js';
+import type { SimOptions } from './options.js';
+import type { Prng } from './prng.js';
+import { SimMedium, SimStorage, type RecoveryReport } from './storage.js';
+import type { SimNetwork } from './network.js';
+import { SimTransport } from './network.js';
+
+const decoded = new WeakMap<Uint8Array, SyncMessage | DecodeError>();
+
+/** Decodes a frame once for all its receivers: the network hands every receiver the same bytes object. */
+function sharedDecode(frame: Uint8Array): SyncMessage {
+  let message = decoded.get(frame);
+  if (message === undefined) {
+    try {
+      message = decodeMessage(frame);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      message = error;
+    }
+    decoded.set(frame, message);
+  }
+  if (message instanceof DecodeError) throw message;
+  return message;
+}
+
+/** What a node needs from the simulator. */
+export interface NodeHost {
+  now(): number;
+  schedule(atMs: number, run: () => void): void;
+  traceLine(line: string): void;
+  /** Told about every op this node commits or merges, in commit order. */
+  onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void;
+  onSyncError(node: SimNode, code: string, message: string): void;
+}
+
+/** The life of a simulated device. */
+export type NodeState = 'up' | 'down' | 'paused';
+
+/** A simulated device. */
+export class SimNode {
+  state: NodeState = 'down';
+  medium = new SimMedium();
+  replica: Replica | undefined;
+  session: SyncSession | undefined;
+  readonly transport: SimTransport;
+  /** The replica id this device writes under (changes on a safe restore or a new-id wipe). */
+  replicaId: string;
+  /** Wall clock offset from virtual time, ms (skew and jumps). */
+  skewMs = 0;
+  /** Each key's winning op as this node has seen it (for the causal checker). */
+  view = new Map<string, Op>();
+  /** Arrival-order state: what the deliberately broken `arrival-order` target would show. */
+  arrival = new Map<string, Op>();
+  backup: SimMedium | undefined;
+  lastRecovery: RecoveryReport | undefined;
+  private incarnation = 0;
+  private pausedWork: (() => void)[] = [];
+  readonly clock: Clock;
+
+  constructor(
+    readonly index: number,
+    private readonly options: SimOptions,
+    private readonly host: NodeHost,
+    network: SimNetwork,
+    private readonly prng: Prng,
+  ) {
+    this.transport = new SimTransport(network, index);
+    this.replicaId = randomReplicaId(prng);
+    this.clock = { now: () => Math.max(0, Math.floor(host.now() + this.skewMs)) };
+  }
+
+  /** `n3` for traces. */
+  get name(): string {
+    return `n${this.index}`;
+  }
+
+  /** Starts the process: recovers the medium, opens the replica, starts syncing. */
+  async start(): Promise<void> {
+    this.incarnation += 1;
+    const incarnation = this.incarnation;
+    const storage = new SimStorage(this.medium, {
+      afterFsync: (callback) => this.host.schedule(this.host.now() + this.prng.int(this.options.fsyncMsMax + 1), callback),
+      ackBeforeSync: this.options.bug === 'ack-before-sync',
+    });
+    const replica = await Replica.open({ replicaId: this.replicaId, storage, clock: this.clock, random: this.prng });
+    if (incarnation !== this.incarnation) return;
+    this.lastRecovery = storage.recovery;
+    this.replica = replica;
+    this.view = new Map();
+    this.arrival = new Map();
+    for (const op of replica.opsSince({})) this.observe(op);
+    replica.subscribe((event) => {
+      for (const op of event.ops) this.observe(op);
+      this.host.onCommit(this, event.origin, event.ops);
+    });
+    const repair = this.options.bug !== 'no-repair';
+    this.session = new SyncSession(replica, this.transport, {
+      scheduler: this.scheduler(incarnation),
+      batchOpsMax: this.options.sessionBatchOpsMax,
+      batchBytesMax: this.options.sessionBatchBytesMax,
+      antiEntropyIntervalMs: repair ? this.options.antiEntropyIntervalMs : 0,
+      helloBackoffMs: repair ? Math.min(100, this.options.antiEntropyIntervalMs) : 1e15,
+      decode: sharedDecode,
+      onError: (error) => this.host.onSyncError(this, error.code, error.message),
+    });
+    this.state = 'up';
+    this.session.start();
+    this.transport.setUp(true);
+  }
+
+  private observe(op: Op): void {
+    const seen = this.view.get(op.key);
+    if (seen === undefined || compareOps(op, seen) > 0) this.view.set(op.key, op);
+    this.arrival.set(op.key, op);
+  }
+
+  /** The session's scheduler: virtual time; timers die with the process and wait while it is paused. */
+  private scheduler(incarnation: number): Scheduler {
+    return {
+      now: () => this.host.now(),
+      setTimer: (delayMs, callback): CancelTimer => {
+        let cancelled = false;
+        this.host.schedule(this.host.now() + delayMs, () => {
+          if (cancelled || incarnation !== this.incarnation) return;
+          this.whenRunning(callback);
+        });
+        return () => {
+          cancelled = true;
+        };
+      },
+    };
+  }
+
+  /** Runs `work` now, or at resume when paused. */
+  whenRunning(work: () => void): void {
+    if (this.state === 'paused') this.pausedWork.push(work);
+    else if (this.state === 'up') work();
+  }
+
+  /** Loses power: the process and its memory are gone; the medium keeps synced records (and maybe a torn one). */
+  crash(torn: boolean): void {
+    if (this.state === 'down') return;
+    this.incarnation += 1;
+    this.state = 'down';
+    this.pausedWork = [];
+    this.transport.setUp(false);
+    void this.session?.stop();
+    this.session = undefined;
+    this.replica = undefined; // abandoned, never closed: a dead process flushes nothing
+    this.medium.crash(torn, this.prng);
+  }
+
+  /** Freezes the process: frames and timers wait, writes are not issued. */
+  pause(): void {
+    if (this.state === 'up') this.state = 'paused';
+  }
+
+  /** Unfreezes the process and runs what waited, in order. */
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.state = 'up';
+    const work = this.pausedWork;
+    this.pausedWork = [];
+    for (const item of work) if (this.state === 'up') item();
+  }
+
+  /** The visible state as the target reports it (`arrival-order` is the deliberately broken one). */
+  entries(): string {
+    if (this.replica === undefined) return '';
+    if (this.options.bug === 'arrival-order') {
+      const out: [string, unknown][] = [];
+      for (const key of [...this.arrival.keys()].sort()) {
+        const op = this.arrival.get(key) as Op;
+        if (op.type === 'set') out.push([key, op.value]);
+      }
+      return JSON.stringify(out);
+    }
+    return JSON.stringify(this.replica.entries());
+  }
+}

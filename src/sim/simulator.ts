@@ -1,0 +1,430 @@
+/**
+ * The simulator: one seed, one virtual clock, one event queue. It builds the
+ * nodes and the network, schedules the plan (workload and faults), runs the
+ * safety phase, heals everything, then the liveness phase until the replicas
+ * converge (or the budget runs out), and hands the oracle to the checkers.
+ *
+ * Async code (the replica's promise-based commit path) is driven
+ * deterministically: after every event the loop waits for one macrotask turn,
+ * which drains every microtask that event started. No real timer or I/O runs
+ * inside a simulation, so nothing else can interleave.
+ */
+import { compareOps, type Op, opIdString } from '../core/op.js';
+import { randomReplicaId } from '../core/random.js';
+import { Replica } from '../core/replica.js';
+import { type VersionVector, vvCovers, vvEqual } from '../core/version-vector.js';
+import { checkEqualVectors, runCheckers } from './checkers/index.js';
+import { EventQueue } from './event-queue.js';
+import { History, type Violation } from './history.js';
+import { type NetworkCounters, SimNetwork } from './network.js';
+import { type NodeHost, SimNode } from './node.js';
+import type { SimOptions } from './options.js';
+import { type Action, makePlan, type Plan } from './plan.js';
+import { Prng } from './prng.js';
+import { SimMedium, SimStorage } from './storage.js';
+import { Trace } from './trace.js';
+
+/** How long the run was converged after the final heal. */
+export interface ConvergenceMeasure {
+  /** Virtual ms from the final heal to the moment every replica agreed. */
+  readonly ms: number;
+  /** Frames sent in that time. */
+  readonly messages: number;
+  /** Bytes sent in that time. */
+  readonly bytes: number;
+}
+
+/** Everything one run produced. */
+export interface SimResult {
+  readonly options: SimOptions;
+  readonly plan: Plan;
+  /** Events popped from the queue. */
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly traceHash: string;
+  readonly traceLines: readonly string[] | undefined;
+  readonly traceTail: readonly string[];
+  readonly faultsInjected: Readonly<Record<string, number>>;
+  readonly convergence: ConvergenceMeasure | undefined;
+  readonly violations: readonly Violation[];
+  readonly network: NetworkCounters;
+  readonly opsCommitted: number;
+  readonly writesAcked: number;
+  /** Op ids used twice with different content, and how many conflicts the sessions reported. */
+  readonly idReuse: { readonly reused: number; readonly detected: number };
+  /** Malformed or corrupt inputs the sessions and recoveries rejected. */
+  readonly rejected: { readonly framesMalformed: number; readonly recordsDropped: number };
+}
+
+/** Optional hooks of a run. */
+export interface RunHooks {
+  /** Keep every trace line (determinism check, replay). */
+  readonly keepTrace?: boolean;
+  /** Print each trace line as it is written. */
+  readonly echo?: (line: string) => void;
+  /** Called every few thousand events with the fraction of virtual time done. */
+  readonly onProgress?: (fraction: number, events: number) => void;
+  /** Run this schedule instead of the one the seed draws (shrinking). */
+  readonly plan?: Plan;
+}
+
+const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Runs one simulation. */
+export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): Promise<SimResult> {
+  const sim = new Simulation(options, hooks);
+  return sim.run();
+}
+
+class Simulation implements NodeHost {
+  private readonly queue = new EventQueue();
+  private nowMs = 0;
+  private events = 0;
+  private stopped = false;
+  private readonly trace: Trace;
+  private readonly network: SimNetwork;
+  private readonly nodes: SimNode[] = [];
+  private readonly history = new History();
+  private readonly plan: Plan;
+  private readonly faults: Record<string, number> = {};
+  private readonly nodePrng: Prng;
+  private convergedAtMs: number | undefined;
+  private atHeal = { frames: 0, bytes: 0 };
+  private convergence: ConvergenceMeasure | undefined;
+  private framesMalformed = 0;
+  private recordsDropped = 0;
+
+  constructor(
+    private readonly options: SimOptions,
+    private readonly hooks: RunHooks,
+  ) {
+    this.trace = new Trace({ keepAll: hooks.keepTrace === true, ...(hooks.echo === undefined ? {} : { echo: hooks.echo }) });
+    this.plan = hooks.plan ?? makePlan(options);
+    this.nodePrng = new Prng(options.seed, 'nodes');
+    this.network = new SimNetwork(options, new Prng(options.seed, 'network'), {
+      now: () => this.nowMs,
+      schedule: (atMs, run) => this.schedule(atMs, run),
+      trace: (line) => this.traceLine(line),
+      deliver: (from, to, bytes, replayed) => this.deliver(from, to, bytes, replayed),
+    });
+    const skew = new Prng(options.seed, 'skew');
+    for (let i = 0; i < options.replicas; i++) {
+      const node = new SimNode(i, options, this, this.network, this.nodePrng);
+      if (this.options.faults.includes('skew')) node.skewMs = skew.range(-options.clockSkewMsMax, options.clockSkewMsMax);
+      this.nodes.push(node);
+    }
+  }
+
+  // ---- NodeHost -------------------------------------------------------------
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  schedule(atMs: number, run: () => void): void {
+    this.queue.push(atMs, run);
+  }
+
+  traceLine(line: string): void {
+    this.trace.write(`${this.nowMs.toFixed(1)} ${line}`);
+  }
+
+  onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void {
+    if (origin === 'local') this.history.recordCommitted(ops);
+    this.traceLine(`${origin === 'local' ? 'commit' : 'merge'} ${node.name} ${ops.length} ops ${opIdString(ops[0] as Op)}..`);
+  }
+
+  onSyncError(node: SimNode, code: string, message: string): void {
+    if (code === 'OP_ID_CONFLICT') this.history.conflictsDetected += 1;
+    if (code === 'DECODE_FAILED') this.framesMalformed += 1;
+    this.traceLine(`sync-error ${node.name} ${code} ${message.slice(0, 80)}`);
+  }
+
+  // ---- the loop -------------------------------------------------------------
+
+  async run(): Promise<SimResult> {
+    for (const node of this.nodes) await node.start();
+    for (const action of this.plan.actions) this.schedule(action.atMs, () => this.perform(action));
+    this.schedule(this.plan.healAtMs, () => this.finalHeal());
+    this.scheduleVvCheck(this.options.vvCheckIntervalMs);
+    const progressEvery = 20_000;
+    while (!this.stopped) {
+      const event = this.queue.pop();
+      if (event === undefined) break;
+      this.nowMs = event.atMs;
+      this.events += 1;
+      event.run();
+      await drain();
+      if (this.hooks.onProgress !== undefined && this.events % progressEvery === 0) {
+        this.hooks.onProgress(Math.min(1, this.nowMs / (this.plan.healAtMs + 1)), this.events);
+      }
+    }
+    for (const node of this.nodes) await node.session?.stop();
+    // With an op id reused (and reported), equal vectors no longer imply equal ops: checker 6 does not apply.
+    const reuse = this.history.reusedIds.length > 0 && this.history.conflictsDetected > 0;
+    const violations = reuse ? [] : [...this.history.violations];
+    violations.push(...runCheckers({ options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.convergedAtMs, nowMs: this.nowMs }));
+    this.traceLine(`end violations=${violations.length}`);
+    return {
+      options: this.options,
+      plan: this.plan,
+      events: this.events,
+      virtualMs: this.nowMs,
+      traceHash: this.trace.hash(),
+      traceLines: this.trace.lines,
+      traceTail: this.trace.tail(),
+      faultsInjected: this.faults,
+      convergence: this.convergence,
+      violations,
+      network: { ...this.network.counters },
+      opsCommitted: this.history.committed.size,
+      writesAcked: this.history.acked.length,
+      idReuse: { reused: this.history.reusedIds.length, detected: this.history.conflictsDetected },
+      rejected: { framesMalformed: this.framesMalformed, recordsDropped: this.recordsDropped },
+    };
+  }
+
+  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean): void {
+    const node = this.nodes[to] as SimNode;
+    if (node.state === 'down') return;
+    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B`);
+    node.whenRunning(() => node.transport.receive(bytes));
+  }
+
+  // ---- actions --------------------------------------------------------------
+
+  private count(kind: string): void {
+    this.faults[kind] = (this.faults[kind] ?? 0) + 1;
+  }
+
+  private perform(action: Action): void {
+    if (action.kind === 'write') {
+      this.write(action.node, action.writes);
+      return;
+    }
+    this.count(action.kind);
+    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}`);
+    switch (action.kind) {
+      case 'crash':
+        this.nodeAt(action.node).crash(action.torn);
+        break;
+      case 'restart':
+        this.restart(this.nodeAt(action.node));
+        break;
+      case 'pause':
+        this.nodeAt(action.node).pause();
+        break;
+      case 'resume':
+        this.nodeAt(action.node).resume();
+        break;
+      case 'clock-jump':
+        this.nodeAt(action.node).skewMs += action.deltaMs;
+        break;
+      case 'partition':
+        this.network.partition(action.shape, action.groupA);
+        break;
+      case 'heal':
+        this.network.heal();
+        break;
+      case 'bitflip':
+        if (!this.nodeAt(action.node).medium.flipBit(this.nodePrng)) this.traceLine('bitflip: empty medium');
+        break;
+      case 'replay':
+        this.network.replayOld(action.count);
+        break;
+      case 'backup':
+        this.nodeAt(action.node).backup = this.nodeAt(action.node).medium.clone();
+        break;
+      case 'restore':
+        void this.restore(this.nodeAt(action.node));
+        break;
+      case 'wipe':
+        void this.wipe(this.nodeAt(action.node));
+        break;
+      case 'compact': {
+        const node = this.nodeAt(action.node);
+        if (node.state === 'up') node.replica?.compact({ retainOps: action.retainOps }).then(
+          (result) => this.traceLine(`compacted ${node.name} ${result.compactedOps} ops`),
+          () => {},
+        );
+        break;
+      }
+      default:
+        throw new Error(`unknown action ${(action as { kind: string }).kind}`);
+    }
+  }
+
+  private nodeAt(index: number): SimNode {
+    return this.nodes[index % this.nodes.length] as SimNode;
+  }
+
+  private write(index: number, writes: readonly { readonly key: string; readonly value?: number }[]): void {
+    const node = this.nodeAt(index);
+    const replica = node.replica;
+    if (node.state !== 'up' || replica === undefined) return;
+    const observed = new Map<string, Op | undefined>();
+    for (const w of writes) if (!observed.has(w.key)) observed.set(w.key, node.view.get(w.key));
+    this.traceLine(`write ${node.name} ${writes.map((w) => (w.value === undefined ? `-${w.key}` : `${w.key}=${w.value}`)).join(',')}`);
+    const first = writes[0] as { key: string; value?: number };
+    const promise: Promise<Op | Op[]> =
+      writes.length > 1
+        ? replica.batch(writes.map((w) => (w.value === undefined ? { type: 'delete' as const, key: w.key } : { type: 'set' as const, key: w.key, value: w.value })))
+        : first.value === undefined
+          ? replica.delete(first.key)
+          : replica.set(first.key, first.value);
+    promise.then(
+      (result) => {
+        for (const op of Array.isArray(result) ? result : [result]) {
+          this.history.acked.push({ op, node: node.index, ackAtMs: this.nowMs, observed: observed.get(op.key) });
+        }
+        this.traceLine(`ack ${node.name} ${Array.isArray(result) ? result.length : 1}`);
+      },
+      (error: unknown) => this.traceLine(`write-failed ${node.name} ${(error as Error).message.slice(0, 60)}`),
+    );
+  }
+
+  /**
+   * Restarts a crashed device. Recovery keeps the valid prefix of its log; if it
+   * dropped more than a torn unsynced tail (a checksum failure: a bit flip), ops
+   * this device already sent may be gone from it, so it must not write under its
+   * old id again: it comes back under a new id with what survived.
+   */
+  private restart(node: SimNode): void {
+    if (node.state !== 'down') return;
+    const { report } = node.medium.recover();
+    if (report.droppedRecords > 0) {
+      this.recordsDropped += report.droppedRecords;
+      this.traceLine(`recovered ${node.name} dropped ${report.droppedRecords} records (${report.reason})`);
+      this.markLost(node, report.droppedOpIds);
+      if (report.reason !== 'torn' || report.droppedRecords > 1) {
+        void this.reincarnate(node, node.medium);
+        return;
+      }
+    }
+    void node.start();
+  }
+
+  /** Brings `node` back under a new replica id, importing the ops of `medium` (a recovered disk or a backup). */
+  private async reincarnate(node: SimNode, medium: SimMedium): Promise<void> {
+    const hooks = { afterFsync: (callback: () => void) => callback(), ackBeforeSync: false };
+    const old = await Replica.open({ storage: new SimStorage(medium.clone(), hooks), clock: node.clock });
+    const ops = old.opsSince({});
+    const horizon = old.horizon();
+    node.medium = new SimMedium();
+    node.replicaId = randomReplicaId(this.nodePrng);
+    await node.start();
+    this.traceLine(`reincarnated ${node.name} as ${node.replicaId} with ${ops.length} ops`);
+    if (ops.length > 0) await node.replica?.applyRemote(ops, { horizon }).catch(() => {});
+  }
+
+  /** Ops a fault destroyed on `node` that no other running device holds are lost for good: the checkers exempt them. */
+  private markLost(node: SimNode, ids: Iterable<string>, backup?: { vv: VersionVector; replica: Replica }): void {
+    for (const id of ids) {
+      const colon = id.lastIndexOf(':');
+      const replica = id.slice(0, colon);
+      const seq = Number(id.slice(colon + 1));
+      if (backup !== undefined && (vvCovers(backup.vv, replica, seq) || backup.replica.opById(replica, seq) !== undefined)) continue;
+      const held = this.nodes.some((other) => other !== node && other.replica !== undefined && (vvCovers(other.replica.versionVector(), replica, seq) || other.replica.opById(replica, seq) !== undefined));
+      if (!held) this.history.lost.add(id);
+    }
+  }
+
+  private ackedIdsOf(replicaId: string): string[] {
+    return this.history.acked.filter((write) => write.op.replica === replicaId).map((write) => opIdString(write.op));
+  }
+
+  /** Restores a device from its stale backup: safe mode imports it under a new id, raw mode reopens it under the old one. */
+  private async restore(node: SimNode): Promise<void> {
+    const backup = node.backup;
+    if (backup === undefined) return;
+    const oldId = node.replicaId;
+    node.crash(false);
+    const hooks = { afterFsync: (callback: () => void) => callback(), ackBeforeSync: false };
+    const old = await Replica.open({ storage: new SimStorage(backup.clone(), hooks), clock: node.clock });
+    this.markLost(node, this.ackedIdsOf(oldId), { vv: old.versionVector(), replica: old });
+    if (this.options.restoreMode === 'raw') {
+      node.medium = backup.clone();
+      await node.start();
+      return;
+    }
+    await this.reincarnate(node, backup);
+  }
+
+  /** Wipes a device and re-creates it empty, under a new id (or its old one, when asked to test reuse detection). */
+  private async wipe(node: SimNode): Promise<void> {
+    node.crash(false);
+    this.markLost(node, this.ackedIdsOf(node.replicaId));
+    node.medium = new SimMedium();
+    if (this.options.wipeMode === 'new-id') node.replicaId = randomReplicaId(this.nodePrng);
+    await node.start();
+  }
+
+  // ---- phases ---------------------------------------------------------------
+
+  private finalHeal(): void {
+    this.network.faultsOn = false;
+    this.network.heal();
+    this.traceLine('final-heal');
+    for (const node of this.nodes) {
+      if (node.state === 'paused') node.resume();
+      else if (node.state === 'down') this.restart(node);
+    }
+    this.atHeal = { frames: this.network.counters.framesSent, bytes: this.network.counters.bytesSent };
+    this.schedule(this.nowMs + 1, () => this.pollConvergence());
+  }
+
+  private pollConvergence(): void {
+    const deadlineMs = this.plan.healAtMs + this.options.livenessBudgetMs;
+    if (this.convergedAtMs === undefined && this.isConverged()) {
+      this.convergedAtMs = this.nowMs;
+      this.convergence = {
+        ms: this.nowMs - this.plan.healAtMs,
+        messages: this.network.counters.framesSent - this.atHeal.frames,
+        bytes: this.network.counters.bytesSent - this.atHeal.bytes,
+      };
+      this.traceLine(`converged after ${this.convergence.ms.toFixed(1)}ms`);
+      // Stay a while: converged replicas must stay converged while the protocol goes quiet.
+      this.schedule(this.nowMs + 2 * this.options.antiEntropyIntervalMs + this.options.delayMsMax + 1, () => {
+        this.stopped = true;
+      });
+      return;
+    }
+    if (this.nowMs >= deadlineMs) {
+      this.traceLine('liveness budget exhausted');
+      this.stopped = true;
+      return;
+    }
+    this.schedule(this.nowMs + 5, () => this.pollConvergence());
+  }
+
+  /** Every device up, every version vector equal, every state equal. */
+  isConverged(): boolean {
+    const first = this.nodes[0] as SimNode;
+    if (first.replica === undefined || first.state !== 'up') return false;
+    const vv = first.replica.versionVector();
+    for (const node of this.nodes) if (node.replica === undefined || node.state !== 'up' || !vvEqual(vv, node.replica.versionVector())) return false;
+    const state = first.entries();
+    for (const node of this.nodes) if (node.entries() !== state) return false;
+    return true;
+  }
+
+  private scheduleVvCheck(atMs: number): void {
+    this.schedule(atMs, () => {
+      this.checkEqualVectors();
+      if (!this.stopped) this.scheduleVvCheck(this.nowMs + this.options.vvCheckIntervalMs);
+    });
+  }
+
+  /** Checker 6, run during the run: replicas with equal version vectors show equal states. */
+  private checkEqualVectors(): void {
+    if (this.history.violations.length >= 10) return;
+    for (const message of checkEqualVectors(this.nodes)) {
+      this.history.violations.push({ checker: 'equal-vectors', message, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
+    }
+  }
+}
+
+/** Sorts ops in merge order (exported for checkers). */
+export function sortOps(ops: Op[]): Op[] {
+  return ops.sort(compareOps);
+}
