@@ -37,6 +37,8 @@ export interface StaticServerOptions {
   readonly port?: number;
   /** Interface; loopback by default. */
   readonly host?: string;
+  /** Served as `/tidelog-config.json`: the app reads its default relay URL from it. */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Serves `rootDir` over HTTP; unknown paths get `index.html` so deep links work. */
@@ -44,7 +46,11 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   const rootDir = resolve(options.rootDir);
   const host = options.host ?? '127.0.0.1';
   const server = createServer((request, response) => {
-    serveFile(rootDir, request.url ?? '/').then(
+    const answer =
+      options.config !== undefined && request.url?.split('?')[0] === '/tidelog-config.json'
+        ? Promise.resolve({ status: 200, type: MIME_TYPES['.json'] as string, body: JSON.stringify(options.config) })
+        : serveFile(rootDir, request.url ?? '/');
+    answer.then(
       ({ status, type, body }) => {
         // no-store: tests rebuild the app between runs and must never see a stale bundle.
         response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });

@@ -35,9 +35,14 @@ function render(): void {
 
 function renderNow(): void {
   if (room === undefined) return;
-  const { replica } = room;
-  renderTodos(listTodos(replica), new Set(unsaved.keys()), { toggle, remove });
-  renderStatus({ ...room.status(), savedOps: vvTotal(replica.versionVector()) });
+  renderTodos(listTodos(room.replica), new Set(unsaved.keys()), { toggle, remove });
+  renderStatusNow();
+}
+
+/** The status panel alone: cheap enough for the room's periodic status ticks. */
+function renderStatusNow(): void {
+  if (room === undefined) return;
+  renderStatus({ ...room.status(), savedOps: vvTotal(room.replica.versionVector()) });
 }
 
 /** Tracks one local write: "saving…" until the replica says it is durable. */
@@ -127,7 +132,7 @@ async function join(relayUrl: string, passphrase: string): Promise<void> {
   localStorage.setItem(PASSPHRASE_KEY, passphrase);
   localStorage.setItem(RELAY_KEY, relayUrl);
   room.replica.subscribe((_event: ChangeEvent) => render());
-  room.onStatus(() => render());
+  room.onStatus(() => renderStatusNow());
   byId('join').hidden = true;
   byId('room').hidden = false;
   byId('replica-id').textContent = `this device: ${room.replica.replicaId}`;

@@ -1,0 +1,64 @@
+/**
+ * Everything a browser test needs, on loopback: a real relay on an ephemeral
+ * port whose tap captures every frame it receives, the built demo app on a
+ * static server, and headless Chromium (Debian's package, no downloads).
+ */
+import { createServer } from 'node:net';
+import { type Browser, chromium } from 'playwright-core';
+import { startStaticServer } from '../../demo/web/host/static-server.js';
+import { RelayServer } from '../../src/relay/index.js';
+import { CHROMIUM_PATH, DEMO_APP_DIR } from './paths.js';
+
+/** A running relay, app server and browser. */
+export interface BrowserHarness {
+  readonly browser: Browser;
+  /** The app's URL; it joins rooms on {@link relayUrl} by default. */
+  readonly appUrl: string;
+  readonly relayUrl: string;
+  /** A loopback URL where nothing listens: pages pointed at it stay offline. */
+  readonly deadRelayUrl: string;
+  /** Copies of every frame the relay received so far, in arrival order. */
+  capturedFrames(): readonly Uint8Array[];
+  /** Closes the browser, the app server and the relay. */
+  close(): Promise<void>;
+}
+
+/** Starts the relay, the static server and Chromium. */
+export async function startHarness(): Promise<BrowserHarness> {
+  const frames: Uint8Array[] = [];
+  const relay = await RelayServer.start({ host: '127.0.0.1', port: 0, tap: (_roomId, frame) => frames.push(frame.slice()) });
+  const app = await startStaticServer({ rootDir: DEMO_APP_DIR, config: { relayUrl: relay.url } });
+  const deadRelayUrl = `ws://127.0.0.1:${await freePort()}`;
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
+  } catch (error) {
+    await app.close();
+    await relay.close();
+    throw error;
+  }
+  return {
+    browser,
+    appUrl: app.url,
+    relayUrl: relay.url,
+    deadRelayUrl,
+    capturedFrames: () => frames,
+    async close() {
+      await browser.close();
+      await app.close();
+      await relay.close();
+    },
+  };
+}
+
+/** A port that was free a moment ago (bound, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
