@@ -30,7 +30,7 @@ export interface FileStorageOptions {
   readonly durability?: DurabilityMode;
   /** Sync period of the `interval` mode. Default 100 ms. */
   readonly syncIntervalMs?: number;
-  /** A segment is closed and a new one started once it would grow past this. Default 8 MiB. */
+  /** A segment is closed and a new one started once it would grow past this. Default 1 MiB (small segments let compaction drop most of the log; open reads at most one partly covered segment). */
   readonly segmentBytesMax?: number;
   /** Keep everything before mid-log damage and move the rest to `damaged/` instead of failing. */
   readonly repair?: boolean;
@@ -57,7 +57,7 @@ interface ActiveSegment {
   readonly fd: number;
 }
 
-const SEGMENT_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+const SEGMENT_BYTES_MAX_DEFAULT = 1024 * 1024;
 
 /** A crash-safe file log for one database directory. */
 export class FileStorage implements Storage {
