@@ -53,6 +53,7 @@ export class RelayMetrics {
       if (values.size === 0) lines.push(`${name} 0`);
       for (const [key, value] of values) lines.push(`${name}{${label}="${key}"} ${value}`);
     };
+    one('process_resident_memory_bytes', 'gauge', 'Resident memory of the relay process in bytes.', process.memoryUsage.rss());
     one('tidelog_relay_connections', 'gauge', 'Open member connections.', this.connections);
     one('tidelog_relay_rooms', 'gauge', 'Rooms with at least one member.', rooms);
     one('tidelog_relay_connections_accepted_total', 'counter', 'Member connections accepted.', this.connectionsAccepted);

@@ -80,7 +80,7 @@ async function handle(line: string): Promise<void> {
 
 online();
 reply({ ready: true });
-let chain = Promise.resolve();
+let chain: Promise<unknown> = Promise.resolve();
 createInterface({ input: process.stdin }).on('line', (line) => {
   chain = chain.then(() => handle(line)).catch((error: unknown) => reply({ error: String((error as Error).stack ?? error) }));
 });
