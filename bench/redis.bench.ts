@@ -1,0 +1,202 @@
+/**
+ * The Redis scale-out suite (issue 8): three `tidelog relay --redis` processes and a
+ * real redis-server, against one relay alone, with the same clients:
+ * - delivered ops/s: one writer (on relay 0) commits batches of 1,000 ops; three readers
+ *   (one per relay in the Redis setup, all on the one relay otherwise) must each hold
+ *   every op; every reader is checked;
+ * - latency: the writer commits single ops at a steady pace, each carrying its send time;
+ *   readers record when the op is merged (p50/p99 over all readers, end to end: seal,
+ *   relay, Redis hop when there is one, open, merge).
+ * Clients run in this process; relays and Redis are child processes (2 cores shared).
+ * Standalone: `npx tsx bench/redis.bench.ts [--quick]`; `npm run bench -- redis` imports `redisSuite`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openSyncedReplicaNode } from '../src/client/node.js';
+import type { SyncedReplica } from '../src/client/open-synced-replica.js';
+import { generateRoomKey, type RoomKey } from '../src/crypto/room-key.js';
+import type { BenchResult, SuiteOptions } from './types.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const READERS = 3;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, pollMs = 2): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`redis bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+function stop(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill(signal);
+  });
+}
+
+async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const up = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+  await waitFor(up, 10_000, 'redis-server', 25);
+  return { url: `redis://127.0.0.1:${port}`, proc };
+}
+
+async function startRelay(extra: readonly string[]): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  // Throughput is measured, so the per-connection rate limits are lifted.
+  const args = ['--import', 'tsx', cli, 'relay', '--port', String(port), '--log-level', 'error', '--frames-per-second-max', '1000000'];
+  const proc = spawn(process.execPath, [...args, '--bytes-per-second-max', '1000000000', '--buffered-bytes-max', String(256 * 1024 * 1024), ...extra], { stdio: 'ignore' });
+  const healthy = async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(healthy, 20_000, 'relay', 50);
+  return { url: `ws://127.0.0.1:${port}`, proc };
+}
+
+interface Deployment {
+  readonly label: string;
+  /** Relay URL of the writer and of each reader. */
+  readonly writerUrl: string;
+  readonly readerUrls: readonly string[];
+  stop(): Promise<void>;
+}
+
+async function oneRelay(): Promise<Deployment> {
+  const relay = await startRelay([]);
+  return { label: '1 relay', writerUrl: relay.url, readerUrls: Array(READERS).fill(relay.url), stop: () => stop(relay.proc) };
+}
+
+async function threeRelaysAndRedis(): Promise<Deployment> {
+  const redis = await startRedis();
+  // Store-and-forward off: measure the fan-out itself (the single relay stores nothing either).
+  const relays = await Promise.all([0, 1, 2].map((i) => startRelay(['--redis', redis.url, '--relay-id', `bench-${i}`, '--redis-store-frames-max', '0'])));
+  return {
+    label: '3 relays + Redis',
+    writerUrl: relays[0]!.url,
+    readerUrls: relays.map((r) => r.url),
+    async stop() {
+      await Promise.all(relays.map((r) => stop(r.proc)));
+      await stop(redis.proc);
+    },
+  };
+}
+
+async function openPeers(deployment: Deployment, key: RoomKey): Promise<{ writer: SyncedReplica; readers: SyncedReplica[] }> {
+  const session = { antiEntropyIntervalMs: 1_000, responseFramesMax: 256 };
+  const writer = await openSyncedReplicaNode({ relayUrl: deployment.writerUrl, key, session });
+  const readers = await Promise.all(deployment.readerUrls.map((relayUrl) => openSyncedReplicaNode({ relayUrl, key, session })));
+  await waitFor(() => [writer, ...readers].every((p) => p.socket.connected), 10_000, 'connections');
+  // Let the hellos settle so the measurement starts from a quiet room.
+  await new Promise((r) => setTimeout(r, 300));
+  return { writer, readers };
+}
+
+async function throughput(deployment: Deployment, ops: number): Promise<BenchResult> {
+  const { writer, readers } = await openPeers(deployment, generateRoomKey());
+  try {
+    const id = writer.replica.replicaId;
+    const start = performance.now();
+    for (let from = 0; from < ops; from += 1_000) {
+      await writer.replica.batch((b) => {
+        for (let i = from; i < Math.min(ops, from + 1_000); i++) b.set(`user/${i}`, { n: i, name: `name-${i}` });
+      });
+    }
+    await waitFor(() => readers.every((p) => (p.replica.versionVector()[id] ?? 0) >= ops), 120_000, 'readers to hold every op');
+    const seconds = (performance.now() - start) / 1000;
+    for (const p of readers) if (p.replica.size !== ops) throw new Error(`redis bench: a reader holds ${p.replica.size} keys, not ${ops}`);
+    return {
+      name: `${deployment.label}: delivered ops/s per reader, 1 writer -> ${READERS} readers`,
+      opsPerSecond: ops / seconds,
+      system: deployment.label,
+      group: 'throughput',
+      ops,
+      note: 'batches of 1,000 ops; end to end encrypted; every reader checked to hold every op',
+    };
+  } finally {
+    await Promise.all([writer, ...readers].map((p) => p.close()));
+  }
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function latency(deployment: Deployment, samples: number, intervalMs: number): Promise<BenchResult[]> {
+  const { writer, readers } = await openPeers(deployment, generateRoomKey());
+  const latenciesMs: number[] = [];
+  const unsubscribes = readers.map((p) =>
+    p.replica.subscribe((event) => {
+      if (event.origin !== 'remote') return;
+      const now = performance.now();
+      for (const op of event.ops) if (op.type === 'set' && typeof op.value === 'number') latenciesMs.push(now - op.value);
+    }),
+  );
+  try {
+    for (let i = 0; i < samples; i++) {
+      await writer.replica.set(`probe/${i}`, performance.now());
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    await waitFor(() => latenciesMs.length >= samples * readers.length, 30_000, 'every probe at every reader');
+    const sorted = [...latenciesMs].sort((a, b) => a - b);
+    const base = { system: deployment.label, group: 'latency', unit: 'ms', ops: sorted.length };
+    const note = `one op per commit every ${intervalMs} ms; commit at the writer -> merged at a reader`;
+    return [
+      { ...base, name: `${deployment.label}: latency p50`, value: percentile(sorted, 0.5), note },
+      { ...base, name: `${deployment.label}: latency p99`, value: percentile(sorted, 0.99), note },
+    ];
+  } finally {
+    for (const off of unsubscribes) off();
+    await Promise.all([writer, ...readers].map((p) => p.close()));
+  }
+}
+
+/** Three relays + Redis against one relay alone: delivered ops/s and latency percentiles. */
+export async function redisSuite(opts: SuiteOptions): Promise<BenchResult[]> {
+  const ops = opts.quick ? 20_000 : 200_000;
+  const samples = opts.quick ? 200 : 1_000;
+  const results: BenchResult[] = [];
+  for (const setup of [oneRelay, threeRelaysAndRedis]) {
+    const deployment = await setup();
+    try {
+      results.push(await throughput(deployment, ops));
+      results.push(...(await latency(deployment, samples, 5)));
+    } finally {
+      await deployment.stop();
+    }
+  }
+  return results;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const results = await redisSuite({ quick: process.argv.includes('--quick') });
+  for (const r of results) console.log(`${r.name}: ${r.opsPerSecond !== undefined ? `${Math.round(r.opsPerSecond)} ops/s` : `${r.value?.toFixed(2)} ${r.unit}`}`);
+}
