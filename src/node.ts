@@ -6,3 +6,15 @@ export * from './index.js';
 export * from './storage/file/index.js';
 export * from './relay/index.js';
 export { type NodeSyncedReplicaOptions, openSyncedReplicaNode } from './client/node.js';
+export {
+  openRedisFanout,
+  type RedisCounters,
+  type RedisFanout,
+  type RedisFanoutOptions,
+  RedisFrameStore,
+  type RedisFrameStoreOptions,
+  RedisRoomBus,
+  type RedisRoomBusOptions,
+  RedisStatus,
+  validateRedisUrl,
+} from './relay/redis/index.js';
