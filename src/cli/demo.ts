@@ -3,6 +3,7 @@ import { ManualClock } from '../core/clock.js';
 import type { Op } from '../core/op.js';
 import { Replica } from '../core/replica.js';
 import type { Command } from './command.js';
+import { runWebDemo } from './demo-web.js';
 
 function describe(op: Op): string {
   const what = op.type === 'set' ? `set ${JSON.stringify(op.value)}` : 'delete';
@@ -49,9 +50,10 @@ export async function runDemo(write: (line: string) => void): Promise<void> {
 /** The `demo` subcommand. */
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'demo',
-  summary: 'two replicas write conflicting values offline, sync, and print the merged state and history',
-  async run() {
+  usage: 'demo [--web]',
+  summary: 'two replicas write conflicting values offline, sync, and print the merged state and history; --web serves the browser demo',
+  async run(args) {
+    if (args.includes('--web')) return runWebDemo(args, (line) => process.stdout.write(`${line}\n`));
     await runDemo((line) => process.stdout.write(`${line}\n`));
     return 0;
   },

@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
-import { startStaticServer } from '../../demo/web/host/static-server.js';
+import { startStaticServer } from '../../src/cli/static-server.js';
 import { RelayServer } from '../../src/relay/index.js';
 import { CHROMIUM_PATH, DEMO_APP_DIR } from './paths.js';
 
