@@ -53,6 +53,29 @@ describe('group commit', () => {
   });
 });
 
+describe('compaction in the commit path', () => {
+  it('runs alone between queued writes and loses none of them', async () => {
+    const storage = new GatedStorage();
+    const r = await Replica.open({ replicaId: 'a', storage, clock: new ManualClock(1) });
+    const before = Array.from({ length: 10 }, (_, i) => r.set(`k${i % 3}`, i));
+    const compaction = r.compact({ retainOps: 2 });
+    const after = Array.from({ length: 5 }, (_, i) => r.set(`k${i % 3}`, 100 + i));
+    while (storage.waiting > 0 || r.pendingOps > 0) {
+      storage.releaseAll();
+      await flush();
+    }
+    await Promise.all([...before, ...after]);
+    expect(await compaction).toEqual({ compactedOps: 8, retainedOps: 2, base: { a: 8 } });
+    expect(storage.appended.map((b) => b.length)).toEqual([10, 5]);
+    expect(r.entries()).toEqual([
+      ['k0', 103],
+      ['k1', 104],
+      ['k2', 102],
+    ]);
+    expect(r.versionVector()).toEqual({ a: 15 });
+  });
+});
+
 describe('backpressure', () => {
   it('writers beyond pendingOpsMax wait; awaiting writers keep the backlog bounded by their number', async () => {
     const storage = new GatedStorage();

@@ -286,6 +286,7 @@ describe('close', () => {
       () => r.stateAt({ versionVector: {} }),
       () => r.historyHorizon(),
       () => r.compact(),
+      () => r.ready(),
     ];
     for (const call of calls) {
       const error = await errorOf(call);
