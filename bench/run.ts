@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- name...]`: finds every `bench/*.bench.ts` that
+ * `npm run bench [-- --quick] [-- --list] [-- name...]`: finds every `bench/*.bench.ts` that
  * exports a function named `*Suite`, runs them one after another (progress on
  * stderr), and writes the figures with the environment they were measured in:
  * reports/latest.md + reports/latest.json for a full run, reports/quick/latest.*
@@ -33,7 +33,16 @@ async function discover(filters: readonly string[]): Promise<{ file: string; nam
   for (const file of readdirSync(benchDir)
     .filter((name) => name.endsWith('.bench.ts'))
     .sort()) {
-    const module = (await import(pathToFileURL(join(benchDir, file)).href)) as Record<string, unknown>;
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(join(benchDir, file)).href)) as Record<string, unknown>;
+    } catch (error) {
+      // One broken suite must not hide the others' figures: report it as a failed suite.
+      if (filters.length === 0 || filters.some((filter) => file.includes(filter))) {
+        found.push({ file, name: `(${file} failed to load)`, run: () => Promise.reject(error) });
+      }
+      continue;
+    }
     for (const [name, value] of Object.entries(module)) {
       if (!name.endsWith('Suite') || typeof value !== 'function') continue;
       if (filters.length > 0 && !filters.some((filter) => file.includes(filter) || name.includes(filter))) continue;
@@ -104,6 +113,10 @@ async function main(): Promise<number> {
   if (suites.length === 0) {
     log(`no bench/*.bench.ts exports a *Suite function${filters.length > 0 ? ` matching ${filters.join(', ')}` : ''}`);
     return 1;
+  }
+  if (args.includes('--list')) {
+    for (const suite of suites) process.stdout.write(`${suite.name}\tbench/${suite.file}\n`);
+    return 0;
   }
   const env = environment(quick);
   log(`running ${suites.length} suite(s)${quick ? ' (quick)' : ''}: ${suites.map((s) => s.name).join(', ')}`);
