@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodeError, InvalidArgumentError } from '../../src/core/errors.js';
 import { decodeBusEnvelope, encodeBusEnvelope, openRedisFanout, type RedisFanout, RedisFrameStore, RedisStatus } from '../../src/relay/redis/index.js';
-import { RedisServer } from './redis-server.js';
+import { freePort, RedisServer } from './redis-server.js';
 
 const fastBackoff = { delayMsMin: 20, delayMsMax: 200 };
 
@@ -35,6 +35,60 @@ describe('bus envelope', () => {
   it('rejects a URL that is not redis://', () => {
     expect(() => openRedisFanout({ url: 'http://127.0.0.1:1' })).toThrow(InvalidArgumentError);
     expect(() => openRedisFanout({ url: 'not a url' })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('Redis fan-out when Redis is not there yet', () => {
+  it('starts degraded, serves locally, counts failures, and comes up when Redis does', async () => {
+    const port = await freePort();
+    const fanout = openRedisFanout({ url: `redis://127.0.0.1:${port}`, relayId: 'early', backoff: fastBackoff, store: {} });
+    let redis: RedisServer | undefined;
+    try {
+      expect(await fanout.ready(300)).toBe(false);
+      expect(fanout.status.health()).toEqual({ status: 'degraded', redis: 'down' });
+      const local: Uint8Array[] = [];
+      const off = fanout.bus.subscribe('room', (f) => local.push(f));
+      fanout.bus.publish('room', new Uint8Array([1]), 'c1');
+      expect(local).toHaveLength(1);
+      expect(fanout.status.counters.publishFailures).toBe(1);
+      expect(await fanout.store?.recent('room')).toEqual([]);
+      redis = await RedisServer.startOn(port);
+      expect(await fanout.ready(10_000)).toBe(true);
+      expect(fanout.status.health().status).toBe('ok');
+      off();
+    } finally {
+      await fanout.close();
+      await redis?.kill();
+    }
+  });
+});
+
+describe('Redis fan-out when Redis hangs', () => {
+  it('times publishes out, reports degraded, keeps local delivery, and recovers when Redis resumes', async () => {
+    const redis = await RedisServer.start();
+    const fanout = openRedisFanout({ url: redis.url, relayId: 'hung', backoff: fastBackoff, commandTimeoutMs: 200 });
+    try {
+      expect(await fanout.ready(5_000)).toBe(true);
+      const local: Uint8Array[] = [];
+      const off = fanout.bus.subscribe('room', (f) => local.push(f));
+      redis.pause();
+      for (let i = 0; i < 5; i++) fanout.bus.publish('room', new Uint8Array([i]), 'c1');
+      expect(local).toHaveLength(5);
+      await until('timeouts', () => fanout.status.counters.publishFailures >= 5);
+      expect(fanout.status.publishesInFlight).toBe(0);
+      expect(fanout.status.health()).toEqual({ status: 'degraded', redis: 'failing' });
+      redis.resume();
+      const published = fanout.status.counters.framesPublished;
+      await until('publishing again', () => {
+        fanout.bus.publish('room', new Uint8Array([9]), 'c1');
+        return fanout.status.counters.framesPublished > published;
+      });
+      off();
+    } finally {
+      redis.resume();
+      await fanout.close();
+      await redis.kill();
+    }
   });
 });
 

@@ -38,7 +38,12 @@ export class RedisServer {
 
   /** Starts a server on a free port, without persistence. */
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+    return RedisServer.startOn(await freePort());
+  }
+
+  /** Starts a server on `port`, without persistence. */
+  static async startOn(port: number): Promise<RedisServer> {
+    const server = new RedisServer(port);
     await server.restart();
     return server;
   }
@@ -58,6 +63,16 @@ export class RedisServer {
       if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** SIGSTOP: the server hangs with its sockets open (as a swapping or wedged Redis would). */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.#child?.kill('SIGCONT');
   }
 
   /** Kills the process with SIGKILL (a crash, not a shutdown) and waits for it to exit. */

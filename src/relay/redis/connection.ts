@@ -22,6 +22,8 @@ export interface RedisConnectionOptions {
   readonly status: RedisStatus;
   /** Reconnect delays. */
   readonly backoff?: BackoffLimits;
+  /** A command not answered within this fails (a hung Redis must not hold publishes). Default 5,000 ms; command connection only. */
+  readonly commandTimeoutMs?: number;
   /** Connection name shown by `CLIENT LIST`. */
   readonly connectionName?: string;
   /** Called with each connection error (already counted); for structured logs. */
@@ -57,6 +59,8 @@ export function openRedisConnection(options: RedisConnectionOptions): Redis {
     connectTimeout: 2_000,
     // A half-open TCP connection to a dead Redis must not hang publishes for minutes.
     keepAlive: 5_000,
+    // A Redis that hangs (stopped, swapping) must not hold publishes forever: they fail and are counted.
+    ...(options.role === 'command' ? { commandTimeout: options.commandTimeoutMs ?? 5_000 } : {}),
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
   });
   let wasReady = false;

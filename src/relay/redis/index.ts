@@ -28,6 +28,8 @@ export interface RedisFanoutOptions {
   readonly keyPrefix?: string;
   /** Reconnect delays. */
   readonly backoff?: BackoffLimits;
+  /** Publishes and stream commands not answered within this fail and are counted. Default 5,000 ms. */
+  readonly commandTimeoutMs?: number;
   /** Store-and-forward bounds; omit `store` to not keep frames in Redis. */
   readonly store?: { readonly framesPerRoomMax?: number; readonly ageMsMax?: number };
   /** Structured log sink for connection events. */
@@ -56,7 +58,12 @@ export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
   const relayId = options.relayId ?? `relay-${process.pid}-${randomBytes(4).toString('hex')}`;
   const status = new RedisStatus();
   const log = options.log ?? (() => undefined);
-  const common = { url: options.url, status, ...(options.backoff === undefined ? {} : { backoff: options.backoff }) };
+  const common = {
+    url: options.url,
+    status,
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
+  };
   let lastError = '';
   const onError = (role: string) => (error: Error) => {
     // One line per distinct error, not one per retry.

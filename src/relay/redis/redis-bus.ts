@@ -120,7 +120,7 @@ export class RedisRoomBus implements RoomBus {
   #publishRemote(roomId: string, frame: Uint8Array, originId: string): void {
     const { status, publisher, relayId } = this.#options;
     if (!status.commandUp || status.publishesInFlight >= this.#inFlightMax) {
-      status.counters.publishFailures += 1;
+      status.publishFailed();
       return;
     }
     const message = encodeBusEnvelope({ relayId, originId, frame });
@@ -132,7 +132,7 @@ export class RedisRoomBus implements RoomBus {
       },
       () => {
         status.publishesInFlight -= 1;
-        status.counters.publishFailures += 1;
+        status.publishFailed();
       },
     );
   }

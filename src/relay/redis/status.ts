@@ -43,15 +43,39 @@ export class RedisStatus {
   subscriberUp = false;
   /** Publishes sent and not yet answered. */
   publishesInFlight = 0;
+  #lastPublishFailureMs = Number.NEGATIVE_INFINITY;
+  readonly #nowMs: () => number;
+  readonly #failureWindowMs: number;
+
+  /**
+   * @param options.failureWindowMs - how long after a failed publish on an "up" connection (a timeout, an
+   *   error reply, too many in flight) `/healthz` still says degraded. Default 10 s.
+   */
+  constructor(options: { readonly nowMs?: () => number; readonly failureWindowMs?: number } = {}) {
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#failureWindowMs = options.failureWindowMs ?? 10_000;
+  }
+
+  /** Counts a frame that could not cross to the other relays. */
+  publishFailed(): void {
+    this.counters.publishFailures += 1;
+    // While down, `health` already says so; a failure on a ready connection means a hung or failing Redis.
+    if (this.up) this.#lastPublishFailureMs = this.#nowMs();
+  }
 
   /** Both connections are ready: frames cross relays. */
   get up(): boolean {
     return this.commandUp && this.subscriberUp;
   }
 
-  /** The `/healthz` view: `degraded` while Redis is unreachable (local members are still served). */
-  health(): { readonly status: 'ok' | 'degraded'; readonly redis: 'up' | 'down' } {
-    return this.up ? { status: 'ok', redis: 'up' } : { status: 'degraded', redis: 'down' };
+  /**
+   * The `/healthz` view: `degraded` while Redis is unreachable, or answers with failures
+   * (hung, overloaded) — local members are still served either way.
+   */
+  health(): { readonly status: 'ok' | 'degraded'; readonly redis: 'up' | 'down' | 'failing' } {
+    if (!this.up) return { status: 'degraded', redis: 'down' };
+    if (this.#nowMs() - this.#lastPublishFailureMs < this.#failureWindowMs) return { status: 'degraded', redis: 'failing' };
+    return { status: 'ok', redis: 'up' };
   }
 
   /** The Prometheus text lines for `/metrics` (each ends with a newline). */
