@@ -7,7 +7,7 @@
  * (`npm run bench -- core`); such a partial run writes latest-<names>.*.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -84,7 +84,7 @@ function formatNumber(n: number | undefined, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-function markdown(env: ReturnType<typeof environment>, reports: readonly SuiteReport[]): string {
+function markdown(env: ReturnType<typeof environment>, reports: readonly SuiteReport[], outDir: string): string {
   const lines = [
     '# Benchmarks',
     '',
@@ -94,9 +94,13 @@ function markdown(env: ReturnType<typeof environment>, reports: readonly SuiteRe
   for (const report of reports) {
     lines.push('', `## ${report.suite} (bench/${report.file}, ${report.seconds.toFixed(1)} s)`, '');
     if (report.error !== undefined) lines.push(`**FAILED**: ${report.error}`, '');
-    if (report.results.length === 0) continue;
+    // A suite may write its own report (tables, charts) to reports/<stem>/<stem>.md: link it.
+    const stem = report.file.replace(/\.bench\.ts$/, '');
+    if (existsSync(join(outDir, stem, `${stem}.md`))) lines.push(`Full report with tables and charts: [${stem}/${stem}.md](${stem}/${stem}.md)`, '');
+    const shown = report.results.filter((r) => r.detail !== true);
+    if (shown.length === 0) continue;
     lines.push('| benchmark | ops/s | value | note |', '| --- | ---: | ---: | --- |');
-    for (const r of report.results) {
+    for (const r of shown) {
       const value = r.value === undefined ? '' : `${formatNumber(r.value, Math.abs(r.value) < 10 ? 3 : 1)} ${r.unit ?? ''}`.trim();
       const name = [r.system, r.group, r.name].filter((part) => part !== undefined).join(' / ');
       lines.push(`| ${name} | ${formatNumber(r.opsPerSecond)} | ${value} | ${(r.note ?? '').replaceAll('|', '\\|')} |`);
@@ -141,7 +145,7 @@ async function main(): Promise<number> {
   const base = filters.length > 0 ? `latest-${filters.join('-').replace(/[^\w.-]+/g, '_')}` : 'latest';
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify({ environment: env, suites: reports }, null, 2)}\n`);
-  writeFileSync(join(outDir, `${base}.md`), markdown(env, reports));
+  writeFileSync(join(outDir, `${base}.md`), markdown(env, reports, outDir));
   log(`wrote ${join(outDir, `${base}.md`)} and .json`);
   return reports.some((report) => report.error !== undefined) ? 1 : 0;
 }

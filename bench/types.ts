@@ -20,6 +20,8 @@ export interface BenchResult {
   readonly ops?: number;
   /** Bytes the figure was measured over, or produced. */
   readonly bytes?: number;
+  /** Kept in the JSON but left out of the runner's Markdown table: the suite's own report (reports/<suite>/) shows it. */
+  readonly detail?: boolean;
 }
 
 /** Options every suite receives from the runner. */
