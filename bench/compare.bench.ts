@@ -1,0 +1,150 @@
+/**
+ * The comparison suite (issue 6): Tidelog against Yjs, Automerge and Loro on
+ * the same workloads in the same run, plus the machine's own limits. Writes
+ * `reports/compare/` (full run) or `reports/quick/compare/` (`--quick`):
+ * compare.md with tables and SVG charts, compare.json with the raw figures and
+ * the environment. Progress goes to stderr.
+ */
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { B3_VARIANTS, runB3 } from './compare/b3.js';
+import { type ColdStore, runEncoding, savedBytesStore } from './compare/encoding.js';
+import type { Figure, RunContext } from './compare/figures.js';
+import { runMachine } from './compare/machine.js';
+import { progress, SizeBudget } from './compare/measure.js';
+import { runMemory } from './compare/memory.js';
+import { environment, headlineFigures, ratio, writeReport } from './compare/report.js';
+import { runMerge, runSets } from './compare/sets.js';
+import type { MapSystem } from './compare/system.js';
+import { SYSTEMS } from './compare/systems.js';
+import { tidelogColdStore } from './compare/tidelog-cold.js';
+import { YCSB_WORKLOADS, runYcsb } from './compare/ycsb.js';
+import type { BenchResult, SuiteOptions } from './types.js';
+
+/** Keys of the default key space. */
+const KEYS = 10_000;
+
+interface Plan {
+  readonly ops: readonly number[];
+  readonly memoryOps: readonly number[];
+  readonly keysAt: number;
+  readonly keys: readonly number[];
+  readonly replicasAt: number;
+  readonly replicas: readonly number[];
+  readonly clients: readonly number[];
+  readonly iterationMsMax: number;
+}
+
+function plan(quick: boolean): Plan {
+  return quick
+    ? { ops: [10_000, 100_000], memoryOps: [100_000], keysAt: 100_000, keys: [100, 100_000], replicasAt: 100_000, replicas: [2, 16], clients: [100, 1_000], iterationMsMax: 8_000 }
+    : {
+        ops: [10_000, 100_000, 1_000_000],
+        memoryOps: [10_000, 100_000, 1_000_000],
+        keysAt: 100_000,
+        keys: [100, 1_000, 100_000],
+        replicasAt: 100_000,
+        replicas: [2, 16, 100],
+        clients: [1_000, 10_000, 100_000],
+        iterationMsMax: 45_000,
+      };
+}
+
+async function coldStoreFor(system: MapSystem): Promise<{ store: ColdStore; note: string }> {
+  if (system.name === 'tidelog') return tidelogColdStore();
+  return { store: savedBytesStore(system), note: `${system.name}: read the saved full state from a file and load it` };
+}
+
+async function runSystem(ctx: RunContext, system: MapSystem, p: Plan): Promise<void> {
+  progress(`--- ${system.version} ---`);
+  for (const ops of p.ops) await runSets(ctx, system, ops, KEYS, 'ops');
+  for (const keys of p.keys) await runSets(ctx, system, p.keysAt, keys, 'keys');
+  for (const workload of YCSB_WORKLOADS) for (const ops of p.ops) await runYcsb(ctx, system, workload, ops);
+  for (const variant of B3_VARIANTS) for (const clients of p.clients) await runB3(ctx, system, variant, clients);
+  for (const ops of p.ops) await runMerge(ctx, system, ops, KEYS, 2, 'ops');
+  for (const replicas of p.replicas) await runMerge(ctx, system, p.replicasAt, KEYS, replicas, 'replicas');
+  const cold = await coldStoreFor(system);
+  for (const ops of p.ops) await runEncoding(ctx, system, ops, KEYS, cold.store, cold.note);
+  for (const ops of p.memoryOps) await runMemory(ctx, system, ops);
+}
+
+function machineSection(figures: readonly Figure[]): string[] {
+  const machine = figures.filter((f) => f.system === 'machine');
+  const mapSet = machine.find((f) => f.metric === 'Map.set loop');
+  const sets = figures.filter((f) => f.group === 'a-sets' && f.axis === 'ops' && f.system === 'tidelog' && f.opsPerSecond !== undefined).sort((a, b) => b.x - a.x)[0];
+  const lines = ['## The machine’s limits (same run)', '', '| limit | figure | what |', '| --- | ---: | --- |'];
+  for (const f of machine)
+    lines.push(
+      `| ${f.metric} | ${f.opsPerSecond !== undefined ? `${Math.round(f.opsPerSecond).toLocaleString('en-US')} ops/s` : `${Math.round(f.value ?? 0).toLocaleString('en-US')} ${f.unit}`} | ${f.note ?? ''} |`,
+    );
+  if (mapSet !== undefined && sets !== undefined) {
+    const distance = (mapSet.opsPerSecond as number) / (sets.opsPerSecond as number);
+    lines.push('', `Tidelog's single-writer sets (${sets.x.toLocaleString('en-US')} ops, memory storage) run at 1/${distance.toFixed(1)} of a plain \`Map.set\` loop.`);
+  }
+  const sync = machine.find((f) => f.metric === 'fdatasync rate');
+  if (sync?.value !== undefined) {
+    lines.push(
+      `With one fdatasync per commit this disk allows about ${Math.round(sync.value).toLocaleString('en-US')} durable commits per second; group commit is what lets a file-backed store exceed that in ops per second.`,
+    );
+  }
+  return [...lines, ''];
+}
+
+function relaySection(): string[] {
+  const relayBench = fileURLToPath(new URL('./relay.bench.ts', import.meta.url));
+  const lines = ['## (h) End-to-end encrypted sync through the relay', ''];
+  if (existsSync(relayBench))
+    lines.push(
+      'Measured by the relay suite (`bench/relay.bench.ts`), in the same `npm run bench` run: see its section of `reports/latest.md`. Yjs, Automerge and Loro ship no end-to-end-encrypted relay to compare against, so this one is Tidelog only.',
+    );
+  else lines.push('Not measured: `bench/relay.bench.ts` (the relay issue’s benchmark) had not landed when this report was generated.');
+  return [...lines, ''];
+}
+
+/** The comparison suite, discovered by `bench/run.ts`. */
+export async function compareSuite(opts: SuiteOptions): Promise<BenchResult[]> {
+  const p = plan(opts.quick);
+  const loadAtStart = loadavg()[0] ?? 0;
+  const ctx: RunContext = { quick: opts.quick, budget: new SizeBudget(p.iterationMsMax), figures: [] };
+  progress(`machine limits`);
+  await runMachine(ctx, 1_000_000);
+  for (const system of SYSTEMS) await runSystem(ctx, system, p);
+  const env = environment(opts.quick, Object.fromEntries(SYSTEMS.map((s) => [s.name, s.version])), loadAtStart);
+  const objectNote = [
+    '## Notes',
+    '',
+    ...SYSTEMS.map((s) => `- ${s.version}: objects stored as ${s.objectModel}.`),
+    '- Writes are committed every 1,000 ops for every system (a Yjs transaction, an Automerge change, a Loro commit; Tidelog calls `set` per op and awaits the last promise of the 1,000: group commit folds them into one append to `MemoryStorage`).',
+    '',
+  ];
+  const dir = fileURLToPath(new URL(opts.quick ? '../reports/quick/compare/' : '../reports/compare/', import.meta.url));
+  writeReport(dir, env, ctx.figures, { sections: [...machineSection(ctx.figures), ...relaySection(), ...objectNote] });
+  progress(`report written to ${dir}compare.md`);
+  return toResults(ctx.figures);
+}
+
+function toResults(figures: readonly Figure[]): BenchResult[] {
+  const shown = new Set<Figure>([...headlineFigures(figures).values()].flatMap((h) => h.figures));
+  for (const f of figures) if (f.system === 'machine') shown.add(f);
+  return figures.map((f) => {
+    const name = `${f.group} ${f.metric} ${f.system} ${f.axis}=${f.x}`;
+    const tidelog =
+      f.system === 'tidelog' || f.system === 'machine'
+        ? undefined
+        : figures.find((t) => t.system === 'tidelog' && t.group === f.group && t.metric === f.metric && t.axis === f.axis && t.x === f.x);
+    const r = ratio(tidelog, f);
+    const note = [f.skipped ?? f.note, r === undefined ? undefined : `tidelog is ${r.toFixed(2)}× this`].filter((s) => s !== undefined).join('; ');
+    return {
+      name,
+      system: f.system,
+      group: f.group,
+      ops: f.ops,
+      ...(f.opsPerSecond !== undefined ? { opsPerSecond: f.opsPerSecond } : {}),
+      ...(f.value !== undefined ? { value: f.value } : {}),
+      ...(f.unit !== undefined ? { unit: f.unit } : {}),
+      ...(note !== '' ? { note } : {}),
+      ...(shown.has(f) ? {} : { detail: true }),
+    };
+  });
+}

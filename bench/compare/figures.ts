@@ -1,0 +1,93 @@
+/** The record every comparison workload produces, and the run context they share. */
+import { progress, type SizeBudget, type TrialPlan, type TrialResult, trial } from './measure.js';
+import type { SystemName } from './system.js';
+
+/** What a scaling series varies. */
+export type Axis = 'ops' | 'keys' | 'replicas' | 'clients';
+
+/** One measured (or skipped) figure of one system. */
+export interface Figure {
+  /** Workload id, e.g. `a-sets`, `b-ycsb-a`. */
+  readonly group: string;
+  /** What the figure is: `throughput`, `encode time`, `bytes`, ... */
+  readonly metric: string;
+  /** The system, or `machine` for the hardware limits. */
+  readonly system: SystemName | 'machine';
+  /** The scaling axis and this figure's point on it. */
+  readonly axis: Axis;
+  readonly x: number;
+  /** Ops the figure covers (divides time into per-op cost). */
+  readonly ops: number;
+  /** Throughput, ops per second. */
+  readonly opsPerSecond?: number;
+  /** Time of the best iteration, ms (the name is kept for the JSON's readers). */
+  readonly meanMs?: number;
+  /** A non-throughput figure in `unit`. */
+  readonly value?: number;
+  readonly unit?: string;
+  /** What it counts and how it was checked, or why it is missing. */
+  readonly note?: string;
+  /** Set when the size was not run. */
+  readonly skipped?: string;
+}
+
+/** Shared by every workload of one run. */
+export interface RunContext {
+  readonly quick: boolean;
+  readonly budget: SizeBudget;
+  /** Collected figures, in the order measured. */
+  readonly figures: Figure[];
+}
+
+/** Timed iterations for a workload of `ops` ops: fewer as the work grows. */
+export function iterationsFor(ctx: RunContext, ops: number): number {
+  if (ops >= 1_000_000) return 1;
+  if (ops >= 100_000) return ctx.quick ? 1 : 3;
+  return ctx.quick ? 3 : 5;
+}
+
+type FigureBase = Omit<Figure, 'opsPerSecond' | 'meanMs' | 'skipped'>;
+
+/**
+ * Measures one throughput figure unless the budget says the size is too slow
+ * for this system; records and returns it either way.
+ */
+export async function measured<S>(
+  ctx: RunContext,
+  base: FigureBase,
+  plan: Omit<TrialPlan<S>, 'label' | 'iterations' | 'warmup'>,
+  /** Size that sets the iteration count, when the setup is heavier than the timed ops (default `base.ops`). */
+  sizeOps = base.ops,
+): Promise<TrialResult | undefined> {
+  const budgetKey = `${base.group}/${base.metric}/${base.system}/${base.axis}`;
+  const label = `${base.group} ${base.metric} ${base.system} ${base.axis}=${base.x}`;
+  const skipped = ctx.budget.skipReason(budgetKey, base.ops);
+  if (skipped !== undefined) {
+    progress(`${label}: ${skipped}`);
+    ctx.figures.push({ ...base, skipped });
+    return undefined;
+  }
+  // Slow iterations need no warmup and fewer repeats: the JIT is warm long before a 2-second run ends.
+  const projectedMs = ctx.budget.projectMs(budgetKey, base.ops) ?? 0;
+  const iterations = projectedMs > 2_000 ? 1 : projectedMs > 500 ? Math.min(2, iterationsFor(ctx, sizeOps)) : iterationsFor(ctx, sizeOps);
+  const result = await trial({ ...plan, label, iterations, warmup: sizeOps < 100_000 && projectedMs <= 500 });
+  ctx.budget.record(budgetKey, result.meanMs, base.ops);
+  // The best iteration, not the mean: on a shared 2-core machine other processes only ever add time.
+  const opsPerSecond = (base.ops * 1000) / result.minMs;
+  progress(`${label}: ${formatRate(opsPerSecond)} ops/s (best ${result.minMs.toFixed(1)} ms, mean ${result.meanMs.toFixed(1)} ms, ${result.samples} runs, checked)`);
+  ctx.figures.push({ ...base, opsPerSecond, meanMs: result.minMs });
+  return result;
+}
+
+/** Records a non-timed figure (bytes, memory). */
+export function recorded(ctx: RunContext, figure: Figure): void {
+  ctx.figures.push(figure);
+  progress(`${figure.group} ${figure.metric} ${figure.system} ${figure.axis}=${figure.x}: ${figure.value?.toFixed(1)} ${figure.unit ?? ''}`);
+}
+
+/** 1234567 -> `1.23M`. */
+export function formatRate(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return n.toFixed(0);
+}

@@ -1,0 +1,116 @@
+/**
+ * Timing: every figure is a tinybench task with a fixed number of iterations,
+ * an untimed setup before each iteration and an untimed check after it (so a
+ * fast wrong answer fails the run instead of winning it). Sizes too slow for
+ * the run's budget are skipped, and the report says so.
+ */
+import { Bench } from 'tinybench';
+
+/** How one figure is measured. */
+export interface TrialPlan<S> {
+  /** Label for progress lines. */
+  readonly label: string;
+  /** Timed iterations. */
+  readonly iterations: number;
+  /** Whether to run one untimed warmup iteration first (JIT). */
+  readonly warmup: boolean;
+  /** Builds fresh state for one iteration (untimed). */
+  readonly setup: () => Promise<S>;
+  /** The measured work. */
+  readonly run: (state: S) => Promise<void>;
+  /** Verifies the iteration's result (untimed); throws when wrong. */
+  readonly check: (state: S) => Promise<void> | void;
+  /** Releases the state (untimed). */
+  readonly teardown?: (state: S) => Promise<void> | void;
+}
+
+/** What a trial measured. */
+export interface TrialResult {
+  /** Mean time of one iteration, ms. */
+  readonly meanMs: number;
+  /** Fastest iteration, ms. */
+  readonly minMs: number;
+  /** Iterations timed. */
+  readonly samples: number;
+}
+
+/** Thrown by a check: the system produced a wrong result. */
+export class WrongResultError extends Error {
+  override readonly name = 'WrongResultError';
+}
+
+/** Fails the current iteration when `ok` is false. */
+export function expect(ok: boolean, what: string): void {
+  if (!ok) throw new WrongResultError(what);
+}
+
+/** Progress on stderr, so stdout stays clean for the runner. */
+export function progress(line: string): void {
+  process.stderr.write(`[compare] ${line}\n`);
+}
+
+/** Runs a trial through tinybench; rethrows whatever failed inside it. */
+export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
+  let state: S | undefined;
+  const bench = new Bench({ iterations: plan.iterations, time: 0, warmup: plan.warmup, warmupIterations: 1, warmupTime: 0, throws: true });
+  bench.add(plan.label, async () => plan.run(state as S), {
+    beforeEach: async () => {
+      state = await plan.setup();
+    },
+    afterEach: async () => {
+      const current = state as S;
+      state = undefined;
+      try {
+        await plan.check(current);
+      } finally {
+        await plan.teardown?.(current);
+      }
+    },
+  });
+  await bench.run();
+  const task = bench.tasks[0];
+  const result = task?.result;
+  if (result === undefined || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
+    const error = result !== undefined && 'error' in result ? result.error : new Error(`${plan.label}: tinybench reported ${result?.state}`);
+    throw error;
+  }
+  return { meanMs: result.latency.mean, minMs: result.latency.min, samples: result.latency.samplesCount };
+}
+
+/**
+ * Decides which sizes a system still runs: skips a size whose projected time
+ * exceeds the budget. The projection follows the measured growth of the per-op
+ * cost (a curve that grew x4 per decade is assumed to keep doing so), so a
+ * superlinear system does not blow the run.
+ */
+export class SizeBudget {
+  private readonly points = new Map<string, { ops: number; perOpMs: number }[]>();
+
+  constructor(private readonly iterationMsMax: number) {}
+
+  /** Records the time measured for `key` (e.g. `workload/metric/system/axis`) at `ops` ops. */
+  record(key: string, meanMs: number, ops: number): void {
+    const list = this.points.get(key) ?? [];
+    list.push({ ops, perOpMs: meanMs / ops });
+    this.points.set(key, list);
+  }
+
+  /** The projected time of one iteration at `ops` ops, if anything was measured for `key`. */
+  projectMs(key: string, ops: number): number | undefined {
+    const list = this.points.get(key);
+    const last = list?.[list.length - 1];
+    if (list === undefined || last === undefined) return undefined;
+    const prev = list[list.length - 2];
+    let growthPerDecade = 1;
+    if (prev !== undefined && last.ops > prev.ops) growthPerDecade = Math.max(1, (last.perOpMs / prev.perOpMs) ** (1 / Math.log10(last.ops / prev.ops)));
+    const decades = Math.max(0, Math.log10(ops / last.ops));
+    return last.perOpMs * ops * growthPerDecade ** decades;
+  }
+
+  /** Why `ops` would be too slow for `key`, or undefined to run it. */
+  skipReason(key: string, ops: number): string | undefined {
+    const projectedMs = this.projectMs(key, ops);
+    if (projectedMs === undefined || projectedMs <= this.iterationMsMax) return undefined;
+    return `skipped: projected ${(projectedMs / 1000).toFixed(0)} s per iteration exceeds this run's ${(this.iterationMsMax / 1000).toFixed(0)} s budget`;
+  }
+}

@@ -1,0 +1,73 @@
+/** Tidelog behind the compared-system interface: one `Replica` on `MemoryStorage`, ops encoded with the shared codec. */
+import { decodeOps, encodeOps, Replica, seededRandom, type VersionVector } from '../../src/core/index.js';
+import type { MapDoc, MapSystem, Value, Writer } from './system.js';
+
+/** A `Replica` as a compared-system replica. */
+export class TidelogDoc implements MapDoc {
+  constructor(private readonly replica: Replica) {}
+
+  async write(fill: (writer: Writer) => void): Promise<void> {
+    // Each set is its own call, as an application makes them; group commit folds them into one append.
+    let last: Promise<unknown> | undefined;
+    const replica = this.replica;
+    fill({
+      set(key, value) {
+        last = replica.set(key, value);
+      },
+    });
+    await last;
+  }
+
+  get(key: string): Value | undefined {
+    return this.replica.get(key) as Value | undefined;
+  }
+
+  size(): number {
+    return this.replica.size;
+  }
+
+  version(): unknown {
+    return this.replica.versionVector();
+  }
+
+  encodeState(): Uint8Array {
+    return encodeOps(this.replica.opsSince({}));
+  }
+
+  encodeSince(version: unknown): Uint8Array {
+    return encodeOps(this.replica.opsSince(version as VersionVector));
+  }
+
+  async apply(update: Uint8Array): Promise<void> {
+    await this.replica.applyRemote(decodeOps(update));
+  }
+
+  close(): Promise<void> {
+    return this.replica.close();
+  }
+
+  async encodeCompacted(): Promise<Uint8Array> {
+    await this.replica.compact({ retainOps: 0 });
+    return encodeOps(this.replica.opsSince({}));
+  }
+}
+
+/** Opens a Tidelog replica with a deterministic id derived from `client`. */
+export async function openTidelog(client: number): Promise<Replica> {
+  return Replica.open({ random: seededRandom(client + 1) });
+}
+
+/** Tidelog as a compared system. */
+export const tidelogSystem: MapSystem = {
+  name: 'tidelog',
+  version: 'tidelog (this checkout)',
+  objectModel: 'JSON value (the whole object is one LWW value)',
+  async create(client) {
+    return new TidelogDoc(await openTidelog(client));
+  },
+  async load(state, client) {
+    const doc = new TidelogDoc(await openTidelog(client));
+    await doc.apply(state);
+    return doc;
+  },
+};
