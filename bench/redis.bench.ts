@@ -7,13 +7,19 @@
  * - latency: the writer commits single ops at a steady pace, each carrying its send time;
  *   readers record when the op is merged (p50/p99 over all readers, end to end: seal,
  *   relay, Redis hop when there is one, open, merge).
+ * - raw relay fan-out: 1 KiB binary frames from one plain WebSocket member to three others
+ *   (no encryption, no merge), to show what the relay tier itself carries.
+ * Full runs alternate the two setups over three rounds and report the median (throughput)
+ * and pooled percentiles (latency), since the machine is shared.
  * Clients run in this process; relays and Redis are child processes (2 cores shared).
  * Standalone: `npx tsx bench/redis.bench.ts [--quick]`; `npm run bench -- redis` imports `redisSuite`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WebSocket } from 'ws';
 import { openSyncedReplicaNode } from '../src/client/node.js';
 import type { SyncedReplica } from '../src/client/open-synced-replica.js';
 import { generateRoomKey, type RoomKey } from '../src/crypto/room-key.js';
@@ -120,7 +126,7 @@ async function openPeers(deployment: Deployment, key: RoomKey): Promise<{ writer
   return { writer, readers };
 }
 
-async function throughput(deployment: Deployment, ops: number): Promise<BenchResult> {
+async function throughput(deployment: Deployment, ops: number): Promise<number> {
   const { writer, readers } = await openPeers(deployment, generateRoomKey());
   try {
     const id = writer.replica.replicaId;
@@ -133,14 +139,7 @@ async function throughput(deployment: Deployment, ops: number): Promise<BenchRes
     await waitFor(() => readers.every((p) => (p.replica.versionVector()[id] ?? 0) >= ops), 120_000, 'readers to hold every op');
     const seconds = (performance.now() - start) / 1000;
     for (const p of readers) if (p.replica.size !== ops) throw new Error(`redis bench: a reader holds ${p.replica.size} keys, not ${ops}`);
-    return {
-      name: `${deployment.label}: delivered ops/s per reader, 1 writer -> ${READERS} readers`,
-      opsPerSecond: ops / seconds,
-      system: deployment.label,
-      group: 'throughput',
-      ops,
-      note: 'batches of 1,000 ops; end to end encrypted; every reader checked to hold every op',
-    };
+    return ops / seconds;
   } finally {
     await Promise.all([writer, ...readers].map((p) => p.close()));
   }
@@ -150,7 +149,7 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-async function latency(deployment: Deployment, samples: number, intervalMs: number): Promise<BenchResult[]> {
+async function latency(deployment: Deployment, samples: number, intervalMs: number): Promise<number[]> {
   const { writer, readers } = await openPeers(deployment, generateRoomKey());
   const latenciesMs: number[] = [];
   const unsubscribes = readers.map((p) =>
@@ -166,37 +165,123 @@ async function latency(deployment: Deployment, samples: number, intervalMs: numb
       await new Promise((r) => setTimeout(r, intervalMs));
     }
     await waitFor(() => latenciesMs.length >= samples * readers.length, 30_000, 'every probe at every reader');
-    const sorted = [...latenciesMs].sort((a, b) => a - b);
-    const base = { system: deployment.label, group: 'latency', unit: 'ms', ops: sorted.length };
-    const note = `one op per commit every ${intervalMs} ms; commit at the writer -> merged at a reader`;
-    return [
-      { ...base, name: `${deployment.label}: latency p50`, value: percentile(sorted, 0.5), note },
-      { ...base, name: `${deployment.label}: latency p99`, value: percentile(sorted, 0.99), note },
-    ];
+    return latenciesMs;
   } finally {
     for (const off of unsubscribes) off();
     await Promise.all([writer, ...readers].map((p) => p.close()));
   }
 }
 
+function member(url: string, frames: { count: number }): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('message', () => {
+      frames.count += 1;
+    });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+async function rawFrames(deployment: Deployment, frameCount: number): Promise<number> {
+  const room = `bench-raw-${Math.floor(Math.random() * 1e9)}`;
+  const counters = deployment.readerUrls.map(() => ({ count: 0 }));
+  const sender = await member(`${deployment.writerUrl}/rooms/${room}`, { count: 0 });
+  const readers = await Promise.all(deployment.readerUrls.map((url, i) => member(`${url}/rooms/${room}`, counters[i]!)));
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const frame = new Uint8Array(1024).fill(7);
+    const start = performance.now();
+    for (let i = 0; i < frameCount; i++) {
+      // Respect the socket's own buffer so the sender measures the relay, not its own queue.
+      while (sender.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 1));
+      sender.send(frame);
+    }
+    await waitFor(() => counters.every((c) => c.count >= frameCount), 60_000, 'raw frames at every reader');
+    return frameCount / ((performance.now() - start) / 1000);
+  } finally {
+    for (const ws of [sender, ...readers]) ws.terminate();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 /** Three relays + Redis against one relay alone: delivered ops/s and latency percentiles. */
 export async function redisSuite(opts: SuiteOptions): Promise<BenchResult[]> {
   const ops = opts.quick ? 20_000 : 200_000;
   const samples = opts.quick ? 200 : 1_000;
-  const results: BenchResult[] = [];
-  for (const setup of [oneRelay, threeRelaysAndRedis]) {
-    const deployment = await setup();
-    try {
-      results.push(await throughput(deployment, ops));
-      results.push(...(await latency(deployment, samples, 5)));
-    } finally {
-      await deployment.stop();
+  const frames = opts.quick ? 20_000 : 100_000;
+  const rounds = opts.quick ? 1 : 3;
+  const setups = [oneRelay, threeRelaysAndRedis];
+  const measured = setups.map(() => ({ label: '', opsPerSecond: [] as number[], framesPerSecond: [] as number[], latenciesMs: [] as number[] }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, setup] of setups.entries()) {
+      const deployment = await setup();
+      const m = measured[i]!;
+      try {
+        m.label = deployment.label;
+        m.opsPerSecond.push(await throughput(deployment, ops));
+        m.latenciesMs.push(...(await latency(deployment, samples, 5)));
+        m.framesPerSecond.push(await rawFrames(deployment, frames));
+      } finally {
+        await deployment.stop();
+      }
     }
   }
-  return results;
+  const load = `load average ${loadavg()[0]?.toFixed(1)} on a shared 2-core machine`;
+  return measured.flatMap((m) => {
+    const sorted = [...m.latenciesMs].sort((a, b) => a - b);
+    const system = m.label;
+    const latencyNote = `one op per commit every 5 ms, ${samples} per round x ${READERS} readers x ${rounds} round(s); commit at the writer -> merged at a reader`;
+    return [
+      {
+        name: `${system}: delivered ops/s per reader, 1 writer -> ${READERS} readers`,
+        opsPerSecond: median(m.opsPerSecond),
+        system,
+        group: 'throughput',
+        ops,
+        note: `median of ${rounds} (${m.opsPerSecond.map((v) => Math.round(v)).join(', ')}); batches of 1,000 ops, end to end encrypted, every reader checked; ${load}`,
+      },
+      { name: `${system}: latency p50`, value: percentile(sorted, 0.5), unit: 'ms', system, group: 'latency', ops: sorted.length, note: latencyNote },
+      { name: `${system}: latency p99`, value: percentile(sorted, 0.99), unit: 'ms', system, group: 'latency', ops: sorted.length, note: latencyNote },
+      {
+        name: `${system}: raw 1 KiB frames/s per reader`,
+        opsPerSecond: median(m.framesPerSecond),
+        system,
+        group: 'raw fan-out',
+        ops: frames,
+        note: `median of ${rounds} (${m.framesPerSecond.map((v) => Math.round(v)).join(', ')}); plain WebSocket members, no crypto or merge`,
+      },
+    ];
+  });
+}
+
+function reportMarkdown(results: readonly BenchResult[], quick: boolean): string {
+  const rows = results.map((r) => {
+    const figure = r.opsPerSecond !== undefined ? `${Math.round(r.opsPerSecond).toLocaleString('en-US')} /s` : `${r.value?.toFixed(2)} ${r.unit}`;
+    return `| ${r.name} | ${figure} | ${r.note ?? ''} |`;
+  });
+  return [
+    '# Redis scale-out benchmark (issue 8)',
+    '',
+    `Generated by \`npx tsx bench/redis.bench.ts${quick ? ' --quick' : ''} --report\` on ${new Date().toISOString()}, Node ${process.version}.`,
+    '',
+    '| figure | value | how |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const results = await redisSuite({ quick: process.argv.includes('--quick') });
-  for (const r of results) console.log(`${r.name}: ${r.opsPerSecond !== undefined ? `${Math.round(r.opsPerSecond)} ops/s` : `${r.value?.toFixed(2)} ${r.unit}`}`);
+  const quick = process.argv.includes('--quick');
+  const results = await redisSuite({ quick });
+  for (const r of results) console.log(`${r.name}: ${r.opsPerSecond !== undefined ? `${Math.round(r.opsPerSecond)} /s` : `${r.value?.toFixed(2)} ${r.unit}`}`);
+  if (process.argv.includes('--report')) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(fileURLToPath(new URL('../reports/redis-figures.md', import.meta.url)), reportMarkdown(results, quick));
+  }
 }
