@@ -35,6 +35,8 @@ export class History {
   readonly lost = new Set<string>();
   /** Op ids committed twice with different content. */
   readonly reusedIds: string[] = [];
+  /** True once a fault re-created a device under an id it had used (a raw stale restore, a same-id wipe): reuse is then expected, and must be detected. */
+  reuseExpected = false;
   /** OP_ID_CONFLICT reports from sync sessions. */
   conflictsDetected = 0;
   /** Violations found during the run (the vv/state checker). */

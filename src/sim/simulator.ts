@@ -161,7 +161,7 @@ class Simulation implements NodeHost {
     }
     for (const node of this.nodes) await node.session?.stop();
     // With an op id reused (and reported), equal vectors no longer imply equal ops: checker 6 does not apply.
-    const reuse = this.history.reusedIds.length > 0 && this.history.conflictsDetected > 0;
+    const reuse = this.history.reusedIds.length > 0 && this.history.reuseExpected && this.history.conflictsDetected > 0;
     const violations = reuse ? [] : [...this.history.violations];
     violations.push(...runCheckers({ options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.convergedAtMs, nowMs: this.nowMs }));
     this.traceLine(`end violations=${violations.length}`);
@@ -295,11 +295,11 @@ class Simulation implements NodeHost {
     if (report.droppedRecords > 0) {
       this.recordsDropped += report.droppedRecords;
       this.traceLine(`recovered ${node.name} dropped ${report.droppedRecords} records (${report.reason})`);
-      this.markLost(node, report.droppedOpIds);
       if (report.reason !== 'torn' || report.droppedRecords > 1) {
         void this.reincarnate(node, node.medium);
         return;
       }
+      this.sweepLost();
     }
     void node.start();
   }
@@ -315,35 +315,42 @@ class Simulation implements NodeHost {
     await node.start();
     this.traceLine(`reincarnated ${node.name} as ${node.replicaId} with ${ops.length} ops`);
     if (ops.length > 0) await node.replica?.applyRemote(ops, { horizon }).catch(() => {});
+    this.sweepLost();
   }
 
-  /** Ops a fault destroyed on `node` that no other running device holds are lost for good: the checkers exempt them. */
-  private markLost(node: SimNode, ids: Iterable<string>, backup?: { vv: VersionVector; replica: Replica }): void {
-    for (const id of ids) {
-      const colon = id.lastIndexOf(':');
-      const replica = id.slice(0, colon);
-      const seq = Number(id.slice(colon + 1));
-      if (backup !== undefined && (vvCovers(backup.vv, replica, seq) || backup.replica.opById(replica, seq) !== undefined)) continue;
-      const held = this.nodes.some((other) => other !== node && other.replica !== undefined && (vvCovers(other.replica.versionVector(), replica, seq) || other.replica.opById(replica, seq) !== undefined));
+  /**
+   * After a fault destroyed data (a dropped record, a stale restore, a wipe): every acknowledged
+   * op that no device holds any more (running replicas by vector or id, stopped ones on their
+   * medium) is lost for good, and the acked-writes checker exempts it. Anything still held anywhere
+   * stays owed: the protocol must bring it back.
+   */
+  private sweepLost(): void {
+    const running: { vv: VersionVector; replica: Replica }[] = [];
+    const media: { ids: Set<string>; base: VersionVector }[] = [];
+    for (const node of this.nodes) {
+      if (node.replica !== undefined && node.state !== 'down') running.push({ vv: node.replica.versionVector(), replica: node.replica });
+      else media.push({ ids: new Set(node.medium.recordOpIds.flat()), base: node.medium.snapshot?.base ?? {} });
+    }
+    for (const write of this.history.acked) {
+      const id = opIdString(write.op);
+      if (this.history.lost.has(id)) continue;
+      const { replica, seq } = write.op;
+      const held =
+        running.some((r) => vvCovers(r.vv, replica, seq) || r.replica.opById(replica, seq) !== undefined) ||
+        media.some((m) => m.ids.has(id) || vvCovers(m.base, replica, seq));
       if (!held) this.history.lost.add(id);
     }
-  }
-
-  private ackedIdsOf(replicaId: string): string[] {
-    return this.history.acked.filter((write) => write.op.replica === replicaId).map((write) => opIdString(write.op));
   }
 
   /** Restores a device from its stale backup: safe mode imports it under a new id, raw mode reopens it under the old one. */
   private async restore(node: SimNode): Promise<void> {
     const backup = node.backup;
     if (backup === undefined) return;
-    const oldId = node.replicaId;
     node.crash(false);
-    const hooks = { afterFsync: (callback: () => void) => callback(), ackBeforeSync: false };
-    const old = await Replica.open({ storage: new SimStorage(backup.clone(), hooks), clock: node.clock });
-    this.markLost(node, this.ackedIdsOf(oldId), { vv: old.versionVector(), replica: old });
     if (this.options.restoreMode === 'raw') {
+      this.history.reuseExpected = true;
       node.medium = backup.clone();
+      this.sweepLost();
       await node.start();
       return;
     }
@@ -353,9 +360,10 @@ class Simulation implements NodeHost {
   /** Wipes a device and re-creates it empty, under a new id (or its old one, when asked to test reuse detection). */
   private async wipe(node: SimNode): Promise<void> {
     node.crash(false);
-    this.markLost(node, this.ackedIdsOf(node.replicaId));
     node.medium = new SimMedium();
+    this.sweepLost();
     if (this.options.wipeMode === 'new-id') node.replicaId = randomReplicaId(this.nodePrng);
+    else this.history.reuseExpected = true;
     await node.start();
   }
 

@@ -3,7 +3,8 @@
  * at the end, held by every replica (its version vector covers it) and still
  * wins its key unless a later op superseded it. Ops a fault destroyed before
  * they left their device (bit flips, stale restores, wipes) are exempt: the
- * oracle knows exactly which.
+ * oracle knows exactly which. So are the ops of a replica id that was reused
+ * for different ops (detected and reported; that id is fenced).
  */
 import { compareOps, opIdString } from '../../core/op.js';
 import { vvCovers } from '../../core/version-vector.js';
@@ -18,9 +19,13 @@ export function checkAckedWrites(context: CheckContext): Finding[] {
   if (first === undefined) return [];
   const vv = first.versionVector();
   const winners = referenceWinners(context, first);
+  // A replica id deliberately re-created by a fault and reused (and reported) is fenced: its ops are not owed any more.
+  // Reuse without such a fault is itself the bug (an acknowledged op was lost and its seq written again): no exemption.
+  const history = context.history;
+  const reused = new Set(history.reuseExpected && history.conflictsDetected > 0 ? history.reusedIds.map((id) => id.slice(0, id.lastIndexOf(':'))) : []);
   for (const write of context.history.acked) {
     const id = opIdString(write.op);
-    if (context.history.lost.has(id)) continue;
+    if (context.history.lost.has(id) || reused.has(write.op.replica)) continue;
     // Held past a gap counts: an op whose predecessor was destroyed stays in every log and state, above the vector.
     const held = first.opById(write.op.replica, write.op.seq);
     if (held !== undefined && (compareOps(held, write.op) !== 0 || held.key !== write.op.key)) {

@@ -27,10 +27,12 @@ const CHECKERS: readonly [string, (context: CheckContext) => Finding[], boolean]
 /** Runs every end-of-run checker; returns the violations found. */
 export function runCheckers(context: CheckContext): Violation[] {
   const history = context.history;
-  const reuse = history.reusedIds.length > 0;
+  // Reuse is only legitimate after a fault that re-created a device under an old id; then it must be reported.
+  const reuse = history.reusedIds.length > 0 && history.reuseExpected && history.conflictsDetected > 0;
   const violations: Violation[] = [];
-  if (reuse && history.conflictsDetected === 0) {
-    violations.push({ checker: 'id-reuse', message: `op ids ${history.reusedIds.slice(0, 3).join(', ')} were used for different ops and no sync session reported it`, atMs: context.nowMs });
+  if (history.reusedIds.length > 0 && !reuse) {
+    const why = history.reuseExpected ? 'and no sync session reported it' : 'although no fault re-created a device under an old id (an acknowledged write was lost?)';
+    violations.push({ checker: 'id-reuse', message: `op ids ${history.reusedIds.slice(0, 3).join(', ')} were used for different ops ${why}`, atMs: context.nowMs });
   }
   for (const [checker, check, needsConvergence] of CHECKERS) {
     if (reuse && needsConvergence) continue;

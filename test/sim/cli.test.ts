@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseOverrides, simCommand } from '../../src/cli/sim.js';
+
+let output = '';
+afterEach(() => {
+  vi.restoreAllMocks();
+  output = '';
+});
+const capture = () => {
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    output += String(chunk);
+    return true;
+  });
+};
+
+describe('tidelog sim', () => {
+  it('runs one seed, prints a summary with the trace hash and exits 0', async () => {
+    capture();
+    const status = await simCommand.run(['--seed', '2', '--steps', '200', '--replicas', '3']);
+    expect(status).toBe(0);
+    expect(output).toMatch(/seed 2: 3 replicas, 200 steps/);
+    expect(output).toMatch(/converged \d+ ms \(virtual\) after the final heal/);
+    expect(output).toMatch(/trace hash [0-9a-f]{16}/);
+  });
+
+  it('sweeps seeds and prints convergence percentiles', async () => {
+    capture();
+    const status = await simCommand.run(['--seeds', '3', '--steps', '150']);
+    expect(status).toBe(0);
+    expect(output).toMatch(/3 seeds \(1\.\.3\)/);
+    expect(output).toMatch(/p50 \d+ ms, p95 \d+ ms, p99 \d+ ms/);
+  });
+
+  it('fails with status 1, a replay command and a shrunk schedule on a violation', async () => {
+    capture();
+    const status = await simCommand.run(['--seed', '3', '--steps', '200', '--bug', 'ack-before-sync', '--faults', 'crash', '--fault-rate', '0.05', '--shrink-runs', '20']);
+    expect(status).toBe(1);
+    expect(output).toContain('FAILED seed 3');
+    expect(output).toContain('replay: npx tidelog sim --replay 3 --steps 200 --bug ack-before-sync --faults crash --fault-rate 0.05');
+    expect(output).toContain('trace excerpt');
+    expect(output).toMatch(/smallest failing schedule: \d+ of \d+ actions/);
+  });
+
+  it('replays a seed with its trace and checks determinism', async () => {
+    capture();
+    expect(await simCommand.run(['--replay', '4', '--steps', '50', '--replicas', '2'])).toBe(0);
+    expect(output).toMatch(/#0 \d+\.\d (write|commit|deliver)/);
+    output = '';
+    expect(await simCommand.run(['--seed', '4', '--steps', '100', '--check-determinism'])).toBe(0);
+    expect(output).toMatch(/deterministic: seed 4 ran twice with identical traces/);
+  });
+
+  it('rejects unknown options and bad values with typed errors', () => {
+    expect(() => parseOverrides(new Map([['meteor', '1']]))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => parseOverrides(new Map([['replicas', 'many']]))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(parseOverrides(new Map([['drop-probability', '0.5'], ['faults', 'drop,crash']]))).toEqual({ dropProbability: 0.5, faults: ['drop', 'crash'] });
+  });
+});
