@@ -12,7 +12,7 @@ import { StorageCorruptError } from '../../core/errors.js';
 import type { Op } from '../../core/op.js';
 import type { Snapshot, StorageMeta } from '../../core/storage.js';
 import { fsyncDir } from './atomic.js';
-import { FILE_HEADER_BYTES, parseSegmentName, parseSnapshotName, RECORD_HEADER_BYTES, segmentName } from './format.js';
+import { FILE_HEADER_BYTES, parseSegmentName, parseSnapshotName, RECORD_HEADER_BYTES, segmentName, snapshotName } from './format.js';
 import { type DamagedSpan, scanFile } from './scan.js';
 import { decodeMeta, decodeSnapshotPayload } from '../snapshot-codec.js';
 
@@ -179,13 +179,13 @@ function readMeta(dir: string, mode: RecoveryMode, report: ReportDraft): Storage
 function loadNewestSnapshot(dir: string, names: readonly string[], mode: RecoveryMode, report: ReportDraft): { snapshot: Snapshot | undefined; snapshotIndex: number } {
   const indexes = names.map(parseSnapshotName).filter((i): i is number => i !== undefined).sort((a, b) => b - a);
   for (const index of indexes) {
-    const file = `snap-${String(index).padStart(10, '0')}.snap`;
+    const file = snapshotName(index);
     const bytes = fs.readFileSync(path.join(dir, file));
     const problem = checkSnapshotFile(bytes, index);
     if ('snapshot' in problem) {
       report.snapshotFile = file;
       // Older snapshots were superseded; a crash between rename and cleanup leaves them behind.
-      if (!mode.readOnly) for (const older of indexes.filter((i) => i < index)) removeFile(dir, `snap-${String(older).padStart(10, '0')}.snap`, report);
+      if (!mode.readOnly) for (const older of indexes.filter((i) => i < index)) removeFile(dir, snapshotName(older), report);
       return { snapshot: problem.snapshot, snapshotIndex: index };
     }
     corrupt(mode, report, { file, offset: problem.offset, bytes: bytes.length - problem.offset, reason: problem.reason, kind: 'corrupt' });
