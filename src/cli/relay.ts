@@ -70,13 +70,24 @@ export const relayCommand: Command = {
   usage: `relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--capture <file>] [--log-level info] ${REDIS_RELAY_USAGE}`,
   summary: 'Run the end-to-end-encrypted sync relay (forwards ciphertext only)',
   async run(args) {
-    const relay = await RelayServer.start(relayOptionsFromArgs(args));
+    const options = relayOptionsFromArgs(args);
+    const relay = await RelayServer.start(options);
+    const store = options.store;
+    let sweeper: ReturnType<typeof setInterval> | undefined;
+    if (store instanceof DiskFrameStore) {
+      // Rooms nobody wrote to within the age bound are deleted at start and every hour.
+      const sweep = () => void store.sweep().catch(() => undefined);
+      sweep();
+      sweeper = setInterval(sweep, 3_600_000);
+      sweeper.unref();
+    }
     process.stdout.write(`tidelog relay listening on ${relay.url}/rooms/<roomId>\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+    if (sweeper !== undefined) clearInterval(sweeper);
     await relay.close();
     return 0;
   },

@@ -44,7 +44,7 @@ export interface WebSocketTransportOptions {
   readonly reconnectDelayMsMax?: number;
   /** A connection attempt not open after this is abandoned and retried. Default 10 s. */
   readonly connectTimeoutMs?: number;
-  /** Bytes queued in the socket beyond which frames are dropped (anti-entropy repairs). Default 16 MiB. */
+  /** Bytes queued in the socket beyond which frames are dropped (anti-entropy repairs). Default 64 MiB. */
   readonly bufferedBytesMax?: number;
   /** Told about every connection state change (for status displays and logs). */
   readonly onStateChange?: (state: WebSocketTransportState) => void;
@@ -103,7 +103,7 @@ export class WebSocketTransport implements Transport {
     this.delayMsMin = options.reconnectDelayMsMin ?? 250;
     this.delayMsMax = options.reconnectDelayMsMax ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.bufferedBytesMax = options.bufferedBytesMax ?? 16 * 1024 * 1024;
+    this.bufferedBytesMax = options.bufferedBytesMax ?? 64 * 1024 * 1024;
     if (!(this.delayMsMin > 0 && this.delayMsMax >= this.delayMsMin)) throw new InvalidArgumentError('reconnect delays must satisfy 0 < min <= max');
     this.connect();
   }
