@@ -31,9 +31,16 @@ describe('simulated storage', () => {
   it('keeps only synced records on a crash, and detects and drops a torn tail', async () => {
     const medium = await mediumWith(3);
     let fsync: (() => void) | undefined;
-    const storage = new SimStorage(medium, { afterFsync: (cb) => void (fsync = cb), ackBeforeSync: false });
+    const storage = new SimStorage(medium, {
+      afterFsync: (cb) => {
+        fsync = cb;
+      },
+      ackBeforeSync: false,
+    });
     let acked = false;
-    void storage.append([op(7, 7)]).then(() => void (acked = true));
+    void storage.append([op(7, 7)]).then(() => {
+      acked = true;
+    });
     expect(medium.pending).toHaveLength(1);
     medium.crash(true, new Prng(1));
     fsync?.(); // the sync fires after the crash: void
