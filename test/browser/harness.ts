@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
-import { startStaticServer } from '../../src/cli/static-server.js';
+import { type StaticServer, startStaticServer } from '../../src/cli/static-server.js';
 import { RelayServer } from '../../src/relay/index.js';
 import { CHROMIUM_PATH, DEMO_APP_DIR } from './paths.js';
 
@@ -17,6 +17,10 @@ export interface BrowserHarness {
   readonly relayUrl: string;
   /** A loopback URL where nothing listens: pages pointed at it stay offline. */
   readonly deadRelayUrl: string;
+  /** Stops serving the app (pages must then start from their service worker's cache). */
+  stopApp(): Promise<void>;
+  /** Serves the app again, on the same port. */
+  restartApp(): Promise<void>;
   /** Copies of every frame the relay received so far, in arrival order. */
   capturedFrames(): readonly Uint8Array[];
   /** Closes the browser, the app server and the relay. */
@@ -27,7 +31,10 @@ export interface BrowserHarness {
 export async function startHarness(): Promise<BrowserHarness> {
   const frames: Uint8Array[] = [];
   const relay = await RelayServer.start({ host: '127.0.0.1', port: 0, tap: (_roomId, frame) => frames.push(frame.slice()) });
-  const app = await startStaticServer({ rootDir: DEMO_APP_DIR, config: { relayUrl: relay.url } });
+  const serveApp = (port = 0): Promise<StaticServer> => startStaticServer({ rootDir: DEMO_APP_DIR, port, config: { relayUrl: relay.url } });
+  let app = await serveApp();
+  let appUp = true;
+  const { port: appPort, url: appUrl } = app;
   const deadRelayUrl = `ws://127.0.0.1:${await freePort()}`;
   let browser: Browser;
   try {
@@ -39,13 +46,23 @@ export async function startHarness(): Promise<BrowserHarness> {
   }
   return {
     browser,
-    appUrl: app.url,
+    appUrl,
     relayUrl: relay.url,
     deadRelayUrl,
+    async stopApp() {
+      if (!appUp) return;
+      appUp = false;
+      await app.close();
+    },
+    async restartApp() {
+      if (appUp) return;
+      app = await serveApp(appPort);
+      appUp = true;
+    },
     capturedFrames: () => frames,
     async close() {
       await browser.close();
-      await app.close();
+      if (appUp) await app.close();
       await relay.close();
     },
   };

@@ -163,6 +163,32 @@ describe('demo app in Chromium', () => {
     expect(await bob.todos()).toEqual(before);
   });
 
+  it('starts with the network off (service worker) and syncs what was written meanwhile', async () => {
+    await bob.page.waitForSelector('body[data-offline-ready="true"]');
+    const before = await bob.todos();
+    await contextB.setOffline(true);
+    // No app server at all: the page can only come from the service worker's cache.
+    await harness.stopApp();
+    try {
+      await timed('offlineStart', async () => {
+        await bob.page.reload();
+        await bob.page.waitForSelector('body[data-ready="true"]');
+      });
+      expect(await bob.todos()).toEqual(before);
+      expect((await bob.status()).network).toBe('offline');
+      const writtenOffline = text('written after an offline start');
+      await bob.add(writtenOffline);
+      await harness.restartApp();
+      await contextB.setOffline(false);
+      await timed('catchUpAfterOfflineStart', () => alice.waitForTexts([writtenOffline]));
+      await bob.waitForStatus({ network: 'online' });
+      expect(await alice.todos()).toEqual(await bob.todos());
+    } finally {
+      await harness.restartApp().catch(() => undefined);
+      await contextB.setOffline(false);
+    }
+  });
+
   // Audits the traffic of the tests above (run in order, in one file): alone it has nothing to audit, and fails.
   it("leaves no plaintext in the relay's capture", async () => {
     const frames = harness.capturedFrames();

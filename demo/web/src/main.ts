@@ -5,6 +5,7 @@
  * returns.
  */
 import { type ChangeEvent, vvTotal } from '../../../src/browser.js';
+import { enableOfflineStart } from './offline.js';
 import { openRoom, type Room } from './room.js';
 import { listTodos, newTodoId, type Todo, todoKey, todoValue } from './todos.js';
 import { byId, renderStatus, renderTodos } from './view.js';
@@ -187,6 +188,13 @@ async function boot(): Promise<void> {
   const remembered = localStorage.getItem(PASSPHRASE_KEY);
   if (remembered) await join(relayInput.value, remembered);
   document.body.dataset.booted = 'true';
+  // After boot, so a slow cache fill never delays the app; offline it fails harmlessly (the shell is cached already).
+  enableOfflineStart().then(
+    (enabled) => {
+      if (enabled) document.body.dataset.offlineReady = 'true';
+    },
+    (error: unknown) => console.warn(`tidelog-demo: offline start unavailable: ${(error as Error).message}`),
+  );
 }
 
 void boot();
