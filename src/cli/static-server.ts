@@ -72,7 +72,12 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
 }
 
 async function serveFile(rootDir: string, rawUrl: string): Promise<{ status: number; type: string; body: Buffer | string }> {
-  const pathname = decodeURIComponent(new URL(rawUrl, 'http://localhost').pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(rawUrl, 'http://localhost').pathname);
+  } catch {
+    return { status: 400, type: 'text/plain', body: 'bad request' };
+  }
   const path = normalize(join(rootDir, pathname));
   // Refuse anything that escapes the root (`..`, encoded or not).
   if (path !== rootDir && !path.startsWith(rootDir + sep)) return { status: 403, type: 'text/plain', body: 'forbidden' };
