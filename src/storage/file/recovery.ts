@@ -169,9 +169,18 @@ function readMeta(dir: string, mode: RecoveryMode, report: ReportDraft): Storage
   try {
     return decodeMeta(bytes);
   } catch (error) {
-    // meta.json is replaced atomically, so a bad one is damage, never a torn write.
-    corrupt(mode, report, { file: META_FILE, offset: 0, bytes: bytes.length, reason: (error as Error).message, kind: 'corrupt' });
-    return undefined;
+    // meta.json is replaced atomically, so a bad one is damage, never a torn write. Even a repair
+    // stops here: without it the replica would silently take a new id.
+    const finding: DamageFinding = { file: META_FILE, offset: 0, bytes: bytes.length, reason: (error as Error).message, kind: 'corrupt' };
+    if (mode.collectAll) {
+      report.damage.push(finding);
+      return undefined;
+    }
+    throw new StorageCorruptError(`${META_FILE} is damaged (${finding.reason}); restore it from a backup (it only holds the replica id) before opening`, {
+      file: META_FILE,
+      offset: 0,
+      reason: finding.reason,
+    });
   }
 }
 
