@@ -84,6 +84,34 @@ describe('file log: mid-log damage and repair', () => {
     await again.close();
   });
 
+  it('refuses a damaged snapshot; repair moves it aside and keeps the tail; a damaged meta.json stays fatal', async () => {
+    const dir = tempDir();
+    const clock = new ManualClock(1_000);
+    const replica = await Replica.open({ storage: await FileStorage.open(dir), clock, replicaId: 's' });
+    for (let i = 0; i < 50; i++) await replica.set(`k${i % 10}`, i);
+    await replica.compact({ retainOps: 5 });
+    await replica.set('after', true);
+    await replica.close();
+    const snap = fs.readdirSync(dir).find((n) => n.endsWith('.snap')) as string;
+    const bytes = fs.readFileSync(path.join(dir, snap));
+    bytes[40] = (bytes[40] as number) ^ 0x10;
+    fs.writeFileSync(path.join(dir, snap), bytes);
+    await expect(FileStorage.open(dir)).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', details: { file: snap } });
+    expect(verifyDirectory(dir).damage).toEqual([expect.objectContaining({ file: snap, kind: 'corrupt' })]);
+    const storage = await FileStorage.open(dir, { repair: true, log: quiet });
+    expect(storage.recovery.movedAside).toEqual([`damaged/${snap}`]);
+    const repaired = await Replica.open({ storage, clock });
+    // What the segments still hold survives: here the one partly covered segment has every op, so nothing is lost.
+    expect(repaired.horizon()).toEqual({});
+    expect(repaired.get('after')).toBe(true);
+    expect(repaired.get('k0')).toBe(40);
+    expect(repaired.size).toBe(11);
+    await repaired.close();
+    const meta = path.join(dir, 'meta.json');
+    fs.writeFileSync(meta, fs.readFileSync(meta, 'utf8').replace('"s"', '"t"'));
+    await expect(FileStorage.open(dir, { repair: true })).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', details: { file: 'meta.json' } });
+  });
+
   it('cuts a torn tail, reports it and logs one line with the bytes dropped', async () => {
     const dir = tempDir();
     const values = await writeKeys(dir, 10);
