@@ -31,14 +31,16 @@ const faultAction: fc.Arbitrary<FaultAction | Crash> = fc.oneof(
   fc.record({ kind: fc.constant('wipe' as const), atMs: at, node }),
 );
 
-const scenario = fc.record({
+const scenario: fc.Arbitrary<Scenario> = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
   replicas: fc.integer({ min: 2, max: 6 }),
   networkFaults: fc.subarray(['drop', 'duplicate', 'reorder', 'slow', 'torn', 'skew'] as const),
   schedule: fc.array(faultAction, { maxLength: 25 }),
 });
 
-async function run(input: fc.infer<typeof scenario>, extra: SimOverrides = {}) {
+type Scenario = { seed: number; replicas: number; networkFaults: ('drop' | 'duplicate' | 'reorder' | 'slow' | 'torn' | 'skew')[]; schedule: (FaultAction | Crash)[] };
+
+async function run(input: Scenario, extra: SimOverrides = {}) {
   const options = swarmOptions(input.seed, { replicas: input.replicas, steps: 150, stepIntervalMs: 12, faults: [...input.networkFaults, 'replay'], faultRate: 0, ...extra });
   const workload = makePlan(options);
   const faults = input.schedule.flatMap((a): FaultAction[] =>
