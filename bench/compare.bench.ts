@@ -5,11 +5,11 @@
  * compare.md with tables and SVG charts, compare.json with the raw figures and
  * the environment. Progress goes to stderr.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { B3_VARIANTS, runB3 } from './compare/b3.js';
-import { type ColdStore, runEncoding, savedBytesStore } from './compare/encoding.js';
+import { type ColdVariant, runEncoding, savedBytesStore } from './compare/encoding.js';
 import type { Figure, RunContext } from './compare/figures.js';
 import { runMachine } from './compare/machine.js';
 import { progress, SizeBudget } from './compare/measure.js';
@@ -17,10 +17,14 @@ import { runMemory } from './compare/memory.js';
 import { environment, headlineFigures, ratio, writeReport } from './compare/report.js';
 import { runMerge, runSets } from './compare/sets.js';
 import type { MapSystem } from './compare/system.js';
-import { SYSTEMS } from './compare/systems.js';
-import { tidelogColdStore } from './compare/tidelog-cold.js';
+import { shortNumber } from './compare/svg.js';
+import { SYSTEMS as ALL_SYSTEMS } from './compare/systems.js';
+import { tidelogColdStores } from './compare/tidelog-cold.js';
 import { YCSB_WORKLOADS, runYcsb } from './compare/ycsb.js';
 import type { BenchResult, SuiteOptions } from './types.js';
+
+/** `COMPARE_SYSTEMS=tidelog,yjs` narrows a run while working on one system; the published report runs all. */
+const SYSTEMS = ALL_SYSTEMS.filter((s) => process.env.COMPARE_SYSTEMS === undefined || process.env.COMPARE_SYSTEMS.split(',').includes(s.name));
 
 /** Keys of the default key space. */
 const KEYS = 10_000;
@@ -51,9 +55,9 @@ function plan(quick: boolean): Plan {
       };
 }
 
-async function coldStoreFor(system: MapSystem): Promise<{ store: ColdStore; note: string }> {
-  if (system.name === 'tidelog') return tidelogColdStore();
-  return { store: savedBytesStore(system), note: `${system.name}: read the saved full state from a file and load it` };
+function coldVariants(system: MapSystem): ColdVariant[] {
+  if (system.name === 'tidelog') return tidelogColdStores();
+  return [{ group: 'f-cold-open', store: savedBytesStore(system), note: `${system.name}: read the saved full state from a file and load it` }];
 }
 
 async function runSystem(ctx: RunContext, system: MapSystem, p: Plan): Promise<void> {
@@ -62,10 +66,9 @@ async function runSystem(ctx: RunContext, system: MapSystem, p: Plan): Promise<v
   for (const keys of p.keys) await runSets(ctx, system, p.keysAt, keys, 'keys');
   for (const workload of YCSB_WORKLOADS) for (const ops of p.ops) await runYcsb(ctx, system, workload, ops);
   for (const variant of B3_VARIANTS) for (const clients of p.clients) await runB3(ctx, system, variant, clients);
-  for (const ops of p.ops) await runMerge(ctx, system, ops, KEYS, 2, 'ops');
+  for (const ops of p.ops) await runMerge(ctx, system, ops, KEYS, 1, 'ops');
   for (const replicas of p.replicas) await runMerge(ctx, system, p.replicasAt, KEYS, replicas, 'replicas');
-  const cold = await coldStoreFor(system);
-  for (const ops of p.ops) await runEncoding(ctx, system, ops, KEYS, cold.store, cold.note);
+  for (const ops of p.ops) await runEncoding(ctx, system, ops, KEYS, coldVariants(system));
   for (const ops of p.memoryOps) await runMemory(ctx, system, ops);
 }
 
@@ -91,14 +94,45 @@ function machineSection(figures: readonly Figure[]): string[] {
   return [...lines, ''];
 }
 
+interface RunnerJson {
+  readonly environment?: { readonly date?: string; readonly gitCommit?: string; readonly quick?: boolean };
+  readonly suites?: readonly { readonly file: string; readonly results: readonly BenchResult[] }[];
+}
+
+/** The relay suite's figures from the newest runner report that has them (the runner runs it after this suite). */
+function relayFigures(): string[] {
+  for (const path of ['../reports/latest.json', '../reports/latest-relay.json', '../reports/quick/latest.json']) {
+    const file = fileURLToPath(new URL(path, import.meta.url));
+    if (!existsSync(file)) continue;
+    const json = JSON.parse(readFileSync(file, 'utf8')) as RunnerJson;
+    const relay = json.suites?.find((suite) => suite.file === 'relay.bench.ts');
+    if (relay === undefined || relay.results.length === 0) continue;
+    const env = json.environment ?? {};
+    const lines = [
+      `From \`reports/${path.slice('../reports/'.length)}\` (${env.quick === true ? 'quick' : 'full'} run of ${env.date ?? '?'}, commit ${env.gitCommit ?? '?'}):`,
+      '',
+      '| figure | ops/s | value | note |',
+      '| --- | ---: | ---: | --- |',
+    ];
+    for (const r of relay.results.filter((result) => result.detail !== true)) {
+      const value = r.value === undefined ? '' : `${shortNumber(r.value)} ${r.unit ?? ''}`;
+      lines.push(`| ${r.name} | ${r.opsPerSecond === undefined ? '' : shortNumber(r.opsPerSecond)} | ${value} | ${(r.note ?? '').replaceAll('|', '\\|')} |`);
+    }
+    return lines;
+  }
+  return ['No runner report with relay figures existed when this report was written: run `npm run bench -- relay`.'];
+}
+
 function relaySection(): string[] {
   const relayBench = fileURLToPath(new URL('./relay.bench.ts', import.meta.url));
   const lines = ['## (h) End-to-end encrypted sync through the relay', ''];
-  if (existsSync(relayBench))
-    lines.push(
-      'Measured by the relay suite (`bench/relay.bench.ts`), in the same `npm run bench` run: see its section of `reports/latest.md`. Yjs, Automerge and Loro ship no end-to-end-encrypted relay to compare against, so this one is Tidelog only.',
-    );
-  else lines.push('Not measured: `bench/relay.bench.ts` (the relay issue’s benchmark) had not landed when this report was generated.');
+  if (!existsSync(relayBench)) return [...lines, 'Not measured: `bench/relay.bench.ts` (the relay issue’s benchmark) had not landed when this report was generated.', ''];
+  lines.push(
+    'Measured by the relay suite (`bench/relay.bench.ts`, encrypted 1→N sync through a relay process, every reader checked), which `npm run bench` runs after this one.',
+    'Yjs, Automerge and Loro ship no end-to-end-encrypted relay, so there is nothing to set beside it: the figures below are Tidelog only.',
+    '',
+    ...relayFigures(),
+  );
   return [...lines, ''];
 }
 

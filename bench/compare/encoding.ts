@@ -36,8 +36,15 @@ export function savedBytesStore(system: MapSystem): ColdStore {
   };
 }
 
+/** One way of storing and cold-opening a system's replica; `group` names its table (`f-cold-open`, or a variant). */
+export interface ColdVariant {
+  readonly group: string;
+  readonly store: ColdStore;
+  readonly note: string;
+}
+
 /** Runs (e) and (f) for one system at `ops` ops over `keyCount` keys. */
-export async function runEncoding(ctx: RunContext, system: MapSystem, ops: number, keyCount: number, coldStore: ColdStore, coldNote: string): Promise<void> {
+export async function runEncoding(ctx: RunContext, system: MapSystem, ops: number, keyCount: number, colds: readonly ColdVariant[]): Promise<void> {
   const base = { system: system.name, axis: 'ops', x: ops, ops } as const;
   if (ctx.budget.skipReason(`e-encode/decode full/${system.name}/ops`, ops) !== undefined) {
     // `measured` records the skip under the same budget verdict; the plan never runs.
@@ -87,7 +94,7 @@ export async function runEncoding(ctx: RunContext, system: MapSystem, ops: numbe
       teardown: (h) => h.doc?.close(),
     },
   );
-  await runCold(ctx, system, source, ops, keyCount, coldStore, coldNote);
+  for (const cold of colds) await runCold(ctx, system, source, ops, keyCount, cold);
   await runDelta(ctx, system, source, full, ops, keyCount);
   if (source.encodeCompacted !== undefined) {
     const compacted = await source.encodeCompacted();
@@ -134,10 +141,10 @@ async function runDelta(ctx: RunContext, system: MapSystem, source: MapDoc, full
   );
 }
 
-async function runCold(ctx: RunContext, system: MapSystem, source: MapDoc, ops: number, keyCount: number, coldStore: ColdStore, coldNote: string): Promise<void> {
+async function runCold(ctx: RunContext, system: MapSystem, source: MapDoc, ops: number, keyCount: number, cold: ColdVariant): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `tidelog-cold-${system.name}-`));
   try {
-    const open = await coldStore(source, dir, ops, keyCount);
+    const open = await cold.store(source, dir, ops, keyCount);
     await measured(
       ctx,
       {
@@ -145,16 +152,20 @@ async function runCold(ctx: RunContext, system: MapSystem, source: MapDoc, ops: 
         axis: 'ops',
         x: ops,
         ops,
-        group: 'f-cold-open',
+        group: cold.group,
         metric: 'throughput',
-        note: `${coldNote}, then read every key (timed); ops = ops in the store; every key checked`,
+        note: `${cold.note}, then read every key (timed); ops = ops written to the store; every key checked`,
       },
       {
         setup: async (): Promise<Holder> => ({}),
         run: async (h) => {
           h.doc = await open(dir, 4);
+          h.matched = readAll(h.doc, ops, keyCount);
         },
-        check: (h) => checkSets(h.doc as MapDoc, ops, keyCount),
+        check: (h) => {
+          expect(h.matched === Math.min(ops, keyCount), `read back ${h.matched} keys`);
+          checkSets(h.doc as MapDoc, ops, keyCount);
+        },
         teardown: (h) => h.doc?.close(),
       },
     );

@@ -41,7 +41,7 @@ export interface RunContext {
 
 /** Timed iterations for a workload of `ops` ops: fewer as the work grows. */
 export function iterationsFor(ctx: RunContext, ops: number): number {
-  if (ops >= 1_000_000) return 1;
+  if (ops >= 1_000_000) return ctx.quick ? 1 : 2;
   if (ops >= 100_000) return ctx.quick ? 1 : 3;
   return ctx.quick ? 3 : 5;
 }
@@ -69,7 +69,7 @@ export async function measured<S>(
   }
   // Slow iterations need no warmup and fewer repeats: the JIT is warm long before a 2-second run ends.
   const projectedMs = ctx.budget.projectMs(budgetKey, base.ops) ?? 0;
-  const iterations = projectedMs > 2_000 ? 1 : projectedMs > 500 ? Math.min(2, iterationsFor(ctx, sizeOps)) : iterationsFor(ctx, sizeOps);
+  const iterations = projectedMs > 5_000 ? 1 : projectedMs > 500 ? Math.min(2, iterationsFor(ctx, sizeOps)) : iterationsFor(ctx, sizeOps);
   const result = await trial({ ...plan, label, iterations, warmup: sizeOps < 100_000 && projectedMs <= 500 });
   ctx.budget.record(budgetKey, result.meanMs, base.ops);
   // The best iteration, not the mean: on a shared 2-core machine other processes only ever add time.

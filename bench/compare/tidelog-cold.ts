@@ -7,19 +7,27 @@
 import { Replica } from '../../src/core/index.js';
 import { FileStorage } from '../../src/storage/file/index.js';
 import { writeSets } from './data.js';
-import type { ColdStore } from './encoding.js';
+import type { ColdStore, ColdVariant } from './encoding.js';
 import { TidelogDoc } from './tidelog.js';
 
-/** The Tidelog cold-open store and what it measures. */
-export function tidelogColdStore(): { store: ColdStore; note: string } {
-  const store: ColdStore = async (_source, dir, ops, keyCount) => {
-    const writer = new TidelogDoc(await Replica.open({ storage: await FileStorage.open(dir), replicaId: 'cold-open-writer' }));
-    await writeSets(writer, 0, ops, keyCount);
-    await writer.close();
-    return async (openDir) => new TidelogDoc(await Replica.open({ storage: await FileStorage.open(openDir) }));
-  };
-  return {
-    store,
-    note: 'tidelog: Replica.open on the file log (FileStorage from tidelog/node, written with a commit per 1,000 ops, no snapshot): recovery scans and checks every segment and rebuilds the state',
-  };
+/**
+ * The Tidelog cold-open variants: the bare log (recovery replays every op), and
+ * the log after `compact()` (default retention, 10,000 ops of history): open
+ * loads the snapshot and replays only what follows it.
+ */
+export function tidelogColdStores(): ColdVariant[] {
+  const store =
+    (compacted: boolean): ColdStore =>
+    async (_source, dir, ops, keyCount) => {
+      const replica = await Replica.open({ storage: await FileStorage.open(dir), replicaId: 'cold-open-writer' });
+      await writeSets(new TidelogDoc(replica), 0, ops, keyCount);
+      if (compacted) await replica.compact();
+      await replica.close();
+      return async (openDir) => new TidelogDoc(await Replica.open({ storage: await FileStorage.open(openDir) }));
+    };
+  const how = 'Replica.open on the file log (FileStorage from tidelog/node, written with a commit per 1,000 ops): recovery checks every segment it reads and rebuilds the state';
+  return [
+    { group: 'f-cold-open', store: store(false), note: `tidelog: ${how}; no snapshot, so every op is replayed` },
+    { group: 'f-cold-open-compacted', store: store(true), note: `tidelog after compact() (snapshot of the winners + the last 10,000 ops of history): ${how}` },
+  ];
 }
