@@ -60,16 +60,23 @@ function coldVariants(system: MapSystem): ColdVariant[] {
   return [{ group: 'f-cold-open', store: savedBytesStore(system), note: `${system.name}: read the saved full state from a file and load it` }];
 }
 
-async function runSystem(ctx: RunContext, system: MapSystem, p: Plan): Promise<void> {
-  progress(`--- ${system.version} ---`);
-  for (const ops of p.ops) await runSets(ctx, system, ops, KEYS, 'ops');
-  for (const keys of p.keys) await runSets(ctx, system, p.keysAt, keys, 'keys');
-  for (const workload of YCSB_WORKLOADS) for (const ops of p.ops) await runYcsb(ctx, system, workload, ops);
-  for (const variant of B3_VARIANTS) for (const clients of p.clients) await runB3(ctx, system, variant, clients);
-  for (const ops of p.ops) await runMerge(ctx, system, ops, KEYS, 1, 'ops');
-  for (const replicas of p.replicas) await runMerge(ctx, system, p.replicasAt, KEYS, replicas, 'replicas');
-  for (const ops of p.ops) await runEncoding(ctx, system, ops, KEYS, coldVariants(system));
-  for (const ops of p.memoryOps) await runMemory(ctx, system, ops);
+/**
+ * Workload-major order: at each workload and size every system runs in turn, so no
+ * system always inherits the JIT and heap state of the same predecessor.
+ */
+async function runAll(ctx: RunContext, p: Plan): Promise<void> {
+  const each = async (label: string, work: (system: MapSystem) => Promise<void>): Promise<void> => {
+    progress(label);
+    for (const system of SYSTEMS) await work(system);
+  };
+  for (const ops of p.ops) await each(`(a) ${ops} sets`, (s) => runSets(ctx, s, ops, KEYS, 'ops'));
+  for (const keys of p.keys) await each(`(a) ${p.keysAt} sets over ${keys} keys`, (s) => runSets(ctx, s, p.keysAt, keys, 'keys'));
+  for (const workload of YCSB_WORKLOADS) for (const ops of p.ops) await each(`(b) YCSB ${workload.id}, ${ops} ops`, (s) => runYcsb(ctx, s, workload, ops));
+  for (const variant of B3_VARIANTS) for (const clients of p.clients) await each(`(c) ${variant.title}, ${clients} clients`, (s) => runB3(ctx, s, variant, clients));
+  for (const ops of p.ops) await each(`(d) merge ${ops} remote ops`, (s) => runMerge(ctx, s, ops, KEYS, 1, 'ops'));
+  for (const replicas of p.replicas) await each(`(d) merge ${replicas} replicas`, (s) => runMerge(ctx, s, p.replicasAt, KEYS, replicas, 'replicas'));
+  for (const ops of p.ops) await each(`(e, f) encode, decode, cold open at ${ops} ops`, (s) => runEncoding(ctx, s, ops, KEYS, coldVariants(s)));
+  for (const ops of p.memoryOps) await each(`(g) memory at ${ops} ops`, (s) => runMemory(ctx, s, ops));
 }
 
 function machineSection(figures: readonly Figure[]): string[] {
@@ -143,7 +150,8 @@ export async function compareSuite(opts: SuiteOptions): Promise<BenchResult[]> {
   const ctx: RunContext = { quick: opts.quick, budget: new SizeBudget(p.iterationMsMax), figures: [] };
   progress(`machine limits`);
   await runMachine(ctx, 1_000_000);
-  for (const system of SYSTEMS) await runSystem(ctx, system, p);
+  progress(`systems: ${SYSTEMS.map((s) => s.version).join(', ')}`);
+  await runAll(ctx, p);
   const env = environment(opts.quick, Object.fromEntries(SYSTEMS.map((s) => [s.name, s.version])), loadAtStart);
   const objectNote = [
     '## Notes',

@@ -55,6 +55,8 @@ export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
   const bench = new Bench({ iterations: plan.iterations, time: 0, warmup: plan.warmup, warmupIterations: 1, warmupTime: 0, throws: true });
   bench.add(plan.label, async () => plan.run(state as S), {
     beforeEach: async () => {
+      // Start every iteration from a collected heap, so one system's garbage is not collected on another's time.
+      (globalThis as { gc?: () => void }).gc?.();
       state = await plan.setup();
     },
     afterEach: async () => {
