@@ -23,10 +23,12 @@ const TARGET_OPS_PER_SECOND = 1_000_000;
 const KEYS = 10_000;
 /** Ops per remote batch, the size of a sync message. */
 const REMOTE_BATCH_OPS = 1_000;
+/** pendingOpsMax of the pipelined workload: the most writes it keeps waiting for the writer. */
+const PIPELINE_OPS_MAX = 4_096;
 /** Replicas whose interleaved ops the applyRemote workload merges. */
 const REMOTE_WRITERS = 4;
 
-const WORKLOADS = ['sequential', 'concurrent', 'remote', 'mixed'] as const;
+const WORKLOADS = ['sequential', 'concurrent', 'pipelined', 'remote', 'mixed'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const keyNames = Array.from({ length: KEYS }, (_, i) => `user/${i}/name`);
@@ -35,8 +37,8 @@ function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`core bench: wrong result: ${what}`);
 }
 
-async function freshReplica(id: string): Promise<Replica> {
-  return Replica.open({ replicaId: id, storage: new MemoryStorage(), clock: new ManualClock(1_000) });
+async function freshReplica(id: string, pendingOpsMax?: number): Promise<Replica> {
+  return Replica.open({ replicaId: id, storage: new MemoryStorage(), clock: new ManualClock(1_000), ...(pendingOpsMax === undefined ? {} : { pendingOpsMax }) });
 }
 
 /** Checks a replica after `opsPerIteration` sets of value i to key i % KEYS. */
@@ -105,9 +107,14 @@ interface Measured {
   readonly opsPerCpuSecond: number;
 }
 
-type TaskSpec = { readonly name: string; readonly run: (replica: Replica) => Promise<void>; readonly check: (replica: Replica) => void };
+type TaskSpec = {
+  readonly name: string;
+  readonly run: (replica: Replica) => Promise<void>;
+  readonly check: (replica: Replica) => void;
+  readonly pendingOpsMax?: number;
+};
 
-function taskSpecs(opsPerIteration: number, batches: readonly Op[][]): Record<'sequential' | 'concurrent' | 'remote', TaskSpec> {
+function taskSpecs(opsPerIteration: number, batches: readonly Op[][]): Record<Exclude<Workload, 'mixed'>, TaskSpec> {
   return {
     sequential: {
       name: 'set, sequential await (MemoryStorage)',
@@ -124,6 +131,20 @@ function taskSpecs(opsPerIteration: number, batches: readonly Op[][]): Record<'s
         await Promise.all(writes);
       },
       check: (r) => checkWrites(r, opsPerIteration),
+    },
+    pipelined: {
+      // The bulk-writer pattern docs/core.md recommends: many in flight, memory bounded by ready().
+      name: 'set, pipelined with ready() (MemoryStorage)',
+      run: async (r) => {
+        let last: Promise<Op> | undefined;
+        for (let i = 0; i < opsPerIteration; i++) {
+          if (r.pendingOps >= PIPELINE_OPS_MAX) await r.ready();
+          last = r.set(keyNames[i % KEYS] as string, i);
+        }
+        await last;
+      },
+      check: (r) => checkWrites(r, opsPerIteration),
+      pendingOpsMax: PIPELINE_OPS_MAX,
     },
     remote: {
       name: `applyRemote (${REMOTE_BATCH_OPS}-op batches, ${REMOTE_WRITERS} writers)`,
@@ -156,7 +177,7 @@ async function measureWorkload(workload: Workload, quick: boolean): Promise<Meas
       beforeAll: (mode) => meter.reset(mode),
       beforeEach: async () => {
         gc?.();
-        replica = await freshReplica('bench');
+        replica = await freshReplica('bench', spec.pendingOpsMax);
       },
       afterEach: () => spec.check(replica as Replica),
     });
