@@ -40,6 +40,8 @@ export interface NodeHost {
   now(): number;
   schedule(atMs: number, run: () => void): void;
   traceLine(line: string): void;
+  /** Set when an event resolves or starts promise work, so the loop lets it finish. */
+  asyncStarted: boolean;
   /** Told about every op this node commits or merges, in commit order. */
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void;
   onSyncError(node: SimNode, code: string, message: string): void;
@@ -91,7 +93,11 @@ export class SimNode {
     this.incarnation += 1;
     const incarnation = this.incarnation;
     const storage = new SimStorage(this.medium, {
-      afterFsync: (callback) => this.host.schedule(this.host.now() + this.prng.int(this.options.fsyncMsMax + 1), callback),
+      afterFsync: (callback) =>
+        this.host.schedule(this.host.now() + this.prng.int(this.options.fsyncMsMax + 1), () => {
+          this.host.asyncStarted = true;
+          callback();
+        }),
       ackBeforeSync: this.options.bug === 'ack-before-sync',
     });
     const replica = await Replica.open({ replicaId: this.replicaId, storage, clock: this.clock, random: this.prng });

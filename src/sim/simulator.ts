@@ -92,6 +92,8 @@ class Simulation implements NodeHost {
   private atHeal = { frames: 0, bytes: 0 };
   private convergence: ConvergenceMeasure | undefined;
   private framesMalformed = 0;
+  /** Set by every event that may have started promise work (writes, merges, syncs of storage, restarts). */
+  asyncStarted = false;
   private recordsDropped = 0;
 
   constructor(
@@ -126,7 +128,7 @@ class Simulation implements NodeHost {
   }
 
   traceLine(line: string): void {
-    this.trace.write(`${this.nowMs.toFixed(1)} ${line}`);
+    this.trace.write(`${this.nowMs} ${line}`);
   }
 
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void {
@@ -154,7 +156,11 @@ class Simulation implements NodeHost {
       this.nowMs = event.atMs;
       this.events += 1;
       event.run();
-      await drain();
+      // Only events that started promise work need the macrotask turn that lets it finish.
+      if (this.asyncStarted) {
+        this.asyncStarted = false;
+        await drain();
+      }
       if (this.hooks.onProgress !== undefined && this.events % progressEvery === 0) {
         this.hooks.onProgress(Math.min(1, this.nowMs / (this.plan.healAtMs + 1)), this.events);
       }
@@ -187,6 +193,8 @@ class Simulation implements NodeHost {
   private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean): void {
     const node = this.nodes[to] as SimNode;
     if (node.state === 'down') return;
+    // A hello is answered synchronously; ops and snapshot frames start a merge.
+    if (bytes[1] !== 1) this.asyncStarted = true;
     this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B`);
     node.whenRunning(() => node.transport.receive(bytes));
   }
@@ -198,6 +206,7 @@ class Simulation implements NodeHost {
   }
 
   private perform(action: Action): void {
+    this.asyncStarted = true;
     if (action.kind === 'write') {
       this.write(action.node, action.writes);
       return;
@@ -370,6 +379,7 @@ class Simulation implements NodeHost {
   // ---- phases ---------------------------------------------------------------
 
   private finalHeal(): void {
+    this.asyncStarted = true;
     this.network.faultsOn = false;
     this.network.heal();
     this.traceLine('final-heal');

@@ -14,6 +14,13 @@ import type { Prng } from './prng.js';
 
 const HEADER_BYTES = 8;
 
+/**
+ * Records already verified and decoded, by identity. Records are immutable
+ * except through {@link SimMedium.flipBit}, which evicts the record it damages,
+ * so a restart re-verifies exactly the bytes that could have changed.
+ */
+const verifiedRecords = new WeakMap<Uint8Array, Op[]>();
+
 interface PendingRecord {
   readonly bytes: Uint8Array;
   readonly opIds: readonly string[];
@@ -76,6 +83,7 @@ export class SimMedium {
     if (this.records.length === 0) return false;
     const record = this.records[prng.int(this.records.length)] as Uint8Array;
     if (record.length === 0) return false;
+    verifiedRecords.delete(record);
     const at = prng.int(record.length);
     record[at] = (record[at] as number) ^ (1 << prng.int(8));
     return true;
@@ -88,11 +96,13 @@ export class SimMedium {
     if (cached !== undefined && cached.count === this.records.length) return { batches: cached.batches, report: { droppedRecords: 0, droppedOpIds: [], reason: 'none' } };
     const batches: Op[][] = [];
     for (let i = 0; i < this.records.length; i++) {
-      const reason = verify(this.records[i] as Uint8Array);
-      let batch: Op[] | undefined;
-      if (reason === 'none') {
+      const record = this.records[i] as Uint8Array;
+      let batch = verifiedRecords.get(record);
+      const reason = batch === undefined ? verify(record) : 'none';
+      if (batch === undefined && reason === 'none') {
         try {
-          batch = decodeOps((this.records[i] as Uint8Array).subarray(HEADER_BYTES));
+          batch = decodeOps(record.subarray(HEADER_BYTES));
+          verifiedRecords.set(record, batch);
         } catch {
           batch = undefined;
         }

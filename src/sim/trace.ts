@@ -35,7 +35,7 @@ export class Trace {
     }
     this.h1 = Math.imul(h1 ^ 10, 0x01000193);
     this.h2 = Math.imul(h2 ^ 10, 0x5bd1e995);
-    this.ring[this.ringNext] = `#${this.count} ${line}`;
+    this.ring[this.ringNext] = line;
     this.ringNext = (this.ringNext + 1) % this.ring.length;
     this.lines?.push(line);
     this.echo?.(`#${this.count} ${line}`);
@@ -50,10 +50,8 @@ export class Trace {
   /** The last lines written, oldest first. */
   tail(): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.ring.length; i++) {
-      const line = this.ring[(this.ringNext + i) % this.ring.length];
-      if (line !== undefined) out.push(line);
-    }
+    const first = this.count - Math.min(this.count, this.ring.length);
+    for (let n = first; n < this.count; n++) out.push(`#${n} ${this.ring[n % this.ring.length]}`);
     return out;
   }
 }

@@ -82,6 +82,9 @@ export interface SyncStatus {
   readonly lastError?: SyncError;
 }
 
+/** Room for the envelope around the op batch in an ops frame (header, sender and recipient ids). */
+const FRAME_OVERHEAD_BYTES = 320;
+
 interface PendingTransfer {
   readonly transferId: number;
   readonly horizon: VersionVector;
@@ -337,12 +340,23 @@ export class SyncSession {
   }
 
   private sendOps(to: string | undefined, ops: readonly Op[], framesMax: number): void {
-    let frames = 0;
-    for (const batch of this.chunk(ops)) {
-      if (frames++ >= framesMax) return;
-      const message: OpsMessage = to === undefined ? { type: 'ops', from: this.replica.replicaId, ops: batch } : { type: 'ops', from: this.replica.replicaId, to, ops: batch };
-      this.send(message, batch.length);
+    const budget = { frames: framesMax };
+    for (let start = 0; start < ops.length && budget.frames > 0; start += this.batchOpsMax) this.sendBatch(to, ops.slice(start, start + this.batchOpsMax), budget);
+  }
+
+  /** Encodes a batch once; only a frame over `batchBytesMax` is split (in halves) and re-encoded. */
+  private sendBatch(to: string | undefined, batch: readonly Op[], budget: { frames: number }): void {
+    if (budget.frames <= 0) return;
+    const message: OpsMessage = to === undefined ? { type: 'ops', from: this.replica.replicaId, ops: batch } : { type: 'ops', from: this.replica.replicaId, to, ops: batch };
+    const frame = encodeMessage(message);
+    if (batch.length > 1 && frame.length > this.batchBytesMax + FRAME_OVERHEAD_BYTES) {
+      const half = batch.length >>> 1;
+      this.sendBatch(to, batch.slice(0, half), budget);
+      this.sendBatch(to, batch.slice(half), budget);
+      return;
     }
+    budget.frames -= 1;
+    this.sendFrame(frame, batch.length);
   }
 
   /** Splits ops into batches bounded by `batchOpsMax` and `batchBytesMax` (halving until each fits). */
@@ -364,7 +378,11 @@ export class SyncSession {
 
   private send(message: SyncMessage, opCount: number): void {
     if (!this.connected || (this.fenced && message.type !== 'hello')) return;
-    const frame = encodeMessage(message);
+    this.sendFrame(encodeMessage(message), opCount);
+  }
+
+  private sendFrame(frame: Uint8Array, opCount: number): void {
+    if (!this.connected || (this.fenced && opCount > 0)) return;
     this.counters.framesSent += 1;
     this.counters.bytesSent += frame.length;
     this.counters.opsSent += opCount;
