@@ -154,7 +154,7 @@ describe('three relays sharing rooms through Redis', () => {
     const others = peers.filter((p) => p !== returning);
     await Promise.all(others.map((p) => write(p, 'while-away', 10)));
     // Once the others hold each other's writes, their relays have published them; each relay sends the
-    // XADD right behind the PUBLISH on the same connection, so a short pause covers the store.
+    // XADD before the (batched) PUBLISH on the same connection, so a short pause covers the store.
     await until('the others converge', () => converged(others));
     await new Promise((r) => setTimeout(r, 200));
     await Promise.all(others.map((p) => p.close()));

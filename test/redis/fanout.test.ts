@@ -20,16 +20,36 @@ async function until(what: string, predicate: () => boolean | Promise<boolean>, 
 }
 
 describe('bus envelope', () => {
-  it('round-trips ids and arbitrary bytes, and rejects malformed input with DecodeError', () => {
+  it('round-trips ids and arbitrary bytes, one frame or many', () => {
     const frame = new Uint8Array(256).map((_, i) => i);
-    const bytes = encodeBusEnvelope({ relayId: 'relay-a', originId: 'c7', frame });
-    const back = decodeBusEnvelope(bytes);
-    expect(back).toEqual({ relayId: 'relay-a', originId: 'c7', frame });
-    for (const bad of [new Uint8Array(0), new Uint8Array([2, 1, 65, 1, 66]), bytes.subarray(0, 5), new Uint8Array([1, 0, 1, 65]), new Uint8Array([1, 1, 0xff, 1, 65])]) {
-      expect(() => decodeBusEnvelope(bad)).toThrow(DecodeError);
-    }
-    expect(() => encodeBusEnvelope({ relayId: '', originId: 'x', frame })).toThrow(InvalidArgumentError);
-    expect(() => encodeBusEnvelope({ relayId: 'r'.repeat(256), originId: 'x', frame })).toThrow(InvalidArgumentError);
+    const one = { relayId: 'relay-a', frames: [{ originId: 'c7', frame }] };
+    expect(decodeBusEnvelope(encodeBusEnvelope(one))).toEqual(one);
+    const many = {
+      relayId: 'é',
+      frames: [
+        { originId: 'a', frame: new Uint8Array(0) },
+        { originId: 'b'.repeat(255), frame },
+        { originId: 'c', frame: new Uint8Array([0]) },
+      ],
+    };
+    expect(decodeBusEnvelope(encodeBusEnvelope(many))).toEqual(many);
+  });
+
+  it('rejects malformed envelopes with DecodeError and bad ids with InvalidArgumentError', () => {
+    const bytes = encodeBusEnvelope({ relayId: 'relay-a', frames: [{ originId: 'c7', frame: new Uint8Array([1, 2, 3]) }] });
+    const bad: Uint8Array[] = [
+      new Uint8Array(0),
+      new Uint8Array([2, 1, 65]), // unknown version
+      new Uint8Array([1, 0]), // empty relay id
+      new Uint8Array([1, 1, 65]), // no frame
+      new Uint8Array([1, 1, 0xff, 1, 65, 0, 0, 0, 0]), // relay id not UTF-8
+      new Uint8Array([1, 1, 65, 0, 0, 0, 0, 0]), // empty origin id
+    ];
+    for (let cut = 1; cut < bytes.length; cut++) bad.push(bytes.subarray(0, cut));
+    for (const b of bad) expect(() => decodeBusEnvelope(b), `input ${Array.from(b).join(',')}`).toThrow(DecodeError);
+    expect(() => encodeBusEnvelope({ relayId: '', frames: [{ originId: 'x', frame: bytes }] })).toThrow(InvalidArgumentError);
+    expect(() => encodeBusEnvelope({ relayId: 'r'.repeat(256), frames: [{ originId: 'x', frame: bytes }] })).toThrow(InvalidArgumentError);
+    expect(() => encodeBusEnvelope({ relayId: 'r', frames: [] })).toThrow(InvalidArgumentError);
   });
 
   it('rejects a URL that is not redis://', () => {
@@ -131,6 +151,27 @@ describe('Redis fan-out with a real redis-server', () => {
     offB();
   });
 
+  it('batches the frames of one turn into few messages, in order, and splits batches at batchBytesMax', async () => {
+    const atB: number[] = [];
+    const offB = b.bus.subscribe('room-batch', (f) => atB.push(new DataView(f.buffer, f.byteOffset).getUint32(0)));
+    await until('subscription', async () => (await subscribers(redis.url, 'room-batch')) === 1);
+    const published = a.status.counters.framesPublished;
+    const publishCallsBefore = await publishCalls(redis.url);
+    // 2,000 frames of 1 KiB in one turn: about 8 messages of 256 KiB.
+    for (let i = 0; i < 2_000; i++) {
+      const frame = new Uint8Array(1024);
+      new DataView(frame.buffer).setUint32(0, i);
+      a.bus.publish('room-batch', frame, `c${i % 3}`);
+    }
+    await until('every frame', () => atB.length === 2_000);
+    expect(atB).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+    expect(a.status.counters.framesPublished - published).toBe(2_000);
+    const messages = (await publishCalls(redis.url)) - publishCallsBefore;
+    expect(messages).toBeGreaterThanOrEqual(8);
+    expect(messages).toBeLessThanOrEqual(12);
+    offB();
+  });
+
   it('keeps a bounded, binary-safe stream per room that any relay reads', async () => {
     const store = a.store!;
     for (let i = 0; i < 300; i++) expect(await store.append('room2', new Uint8Array([i & 255, 0, 255]))).toBe(true);
@@ -193,6 +234,17 @@ describe('Redis fan-out with a real redis-server', () => {
     offB();
   });
 });
+
+/** PUBLISH commands Redis has run so far (INFO commandstats). */
+async function publishCalls(url: string): Promise<number> {
+  const probe = new Redis(url);
+  try {
+    const info = await probe.info('commandstats');
+    return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+  } finally {
+    probe.disconnect();
+  }
+}
 
 /** How many connections subscribe to a room's channel (PUBSUB NUMSUB), 0 while Redis is down. */
 async function subscribers(url: string, roomId: string): Promise<number> {

@@ -13,7 +13,7 @@ import { RedisStatus } from './status.js';
 
 export { type BackoffLimits, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
 export { validateRedisUrl } from './connection.js';
-export { BUS_ENVELOPE_VERSION, BUS_ID_BYTES_MAX, type BusEnvelope, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
+export { BUS_ENVELOPE_VERSION, BUS_ID_BYTES_MAX, type BusEnvelope, type BusFrame, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 export { DEFAULT_STORED_FRAME_AGE_MS_MAX, DEFAULT_STORED_FRAMES_PER_ROOM_MAX, RedisFrameStore, type RedisFrameStoreOptions } from './redis-frame-store.js';
 export { DEFAULT_KEY_PREFIX, RedisRoomBus, type RedisRoomBusOptions } from './redis-bus.js';
 export { type RedisCounters, RedisStatus } from './status.js';

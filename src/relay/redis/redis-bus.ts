@@ -4,14 +4,16 @@
  * Every frame a local member sends is delivered to the room's local members at once
  * (exactly as the in-process fan-out does) and published on the room's channel,
  * tagged with this relay's id; every other relay subscribed to that channel hands it
- * to its own members. Redis echoes our own messages back to us: the relay tag skips
+ * to its own members. Frames of one room sent in the same turn of the event loop go
+ * out as one message (up to `batchBytesMax`): under load that divides the Redis
+ * round trips, and a lone frame still leaves on the next turn. Redis echoes our own messages back to us: the relay tag skips
  * them. While Redis is unreachable, local delivery goes on unchanged and the frames
  * that could not cross are counted; the clients' anti-entropy repairs them later.
  */
 import type { Redis } from 'ioredis';
 import { DecodeError } from '../../core/errors.js';
 import type { RoomBus, RoomFrameHandler } from '../room-bus.js';
-import { decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
+import { type BusFrame, busFrameBytes, busIdBytes, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 import type { RedisStatus } from './status.js';
 
 /** Options for {@link RedisRoomBus}. */
@@ -28,6 +30,8 @@ export interface RedisRoomBusOptions {
   readonly keyPrefix?: string;
   /** Most publishes awaiting a reply; past it frames are dropped and counted, never queued without bound. */
   readonly publishesInFlightMax?: number;
+  /** Most frame bytes in one published message; a larger batch is sent at once. Default 256 KiB. */
+  readonly batchBytesMax?: number;
   /** Whether {@link RedisRoomBus.close} also closes both connections (the relay closes its bus last). Default false. */
   readonly ownsConnections?: boolean;
 }
@@ -40,13 +44,19 @@ export class RedisRoomBus implements RoomBus {
   readonly #options: RedisRoomBusOptions;
   readonly #prefix: string;
   readonly #inFlightMax: number;
+  readonly #batchBytesMax: number;
   readonly #handlers = new Map<string, Set<RoomFrameHandler>>();
+  /** Frames waiting for the end of this event-loop turn, per room, with their encoded size. */
+  readonly #pending = new Map<string, { frames: BusFrame[]; bytes: number }>();
+  #flushScheduled = false;
   #closed = false;
 
   constructor(options: RedisRoomBusOptions) {
     this.#options = options;
     this.#prefix = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}room:`;
     this.#inFlightMax = options.publishesInFlightMax ?? 10_000;
+    this.#batchBytesMax = options.batchBytesMax ?? 256 * 1024;
+    busIdBytes(options.relayId, 'relayId');
     options.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
   }
 
@@ -83,6 +93,8 @@ export class RedisRoomBus implements RoomBus {
   /** Stops delivering; closes the connections when it owns them. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Frames already delivered locally still go out to the other relays.
+    this.#flush();
     this.#closed = true;
     this.#handlers.clear();
     if (this.#options.ownsConnections !== true) return;
@@ -118,21 +130,61 @@ export class RedisRoomBus implements RoomBus {
   }
 
   #publishRemote(roomId: string, frame: Uint8Array, originId: string): void {
-    const { status, publisher, relayId } = this.#options;
-    if (!status.commandUp || status.publishesInFlight >= this.#inFlightMax) {
-      status.publishFailed();
+    if (!this.#options.status.commandUp) {
+      // Counted now rather than queued: nothing waits in memory for Redis to come back.
+      this.#options.status.publishFailed();
       return;
     }
-    const message = encodeBusEnvelope({ relayId, originId, frame });
+    let bytes: number;
+    try {
+      bytes = busFrameBytes(busIdBytes(originId, 'originId'), frame);
+    } catch {
+      // An origin id the envelope can't carry (empty, over 255 bytes): local delivery only.
+      this.#options.status.publishFailed();
+      return;
+    }
+    let batch = this.#pending.get(roomId);
+    if (batch !== undefined && batch.bytes + bytes > this.#batchBytesMax) {
+      this.#send(roomId, batch.frames);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { frames: [], bytes: 0 };
+      this.#pending.set(roomId, batch);
+    }
+    // The relay may reuse its receive buffer: keep a copy until the batch is encoded.
+    batch.frames.push({ originId, frame: frame.slice() });
+    batch.bytes += bytes;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batches = [...this.#pending];
+    this.#pending.clear();
+    for (const [roomId, batch] of batches) this.#send(roomId, batch.frames);
+  }
+
+  #send(roomId: string, frames: readonly BusFrame[]): void {
+    this.#pending.delete(roomId);
+    const { status, publisher, relayId } = this.#options;
+    if (!status.commandUp || status.publishesInFlight >= this.#inFlightMax) {
+      status.publishFailed(frames.length);
+      return;
+    }
+    const message = encodeBusEnvelope({ relayId, frames });
     status.publishesInFlight += 1;
     publisher.publish(this.#channel(roomId), Buffer.from(message.buffer, message.byteOffset, message.byteLength)).then(
       () => {
         status.publishesInFlight -= 1;
-        status.counters.framesPublished += 1;
+        status.counters.framesPublished += frames.length;
       },
       () => {
         status.publishesInFlight -= 1;
-        status.publishFailed();
+        status.publishFailed(frames.length);
       },
     );
   }
@@ -152,11 +204,13 @@ export class RedisRoomBus implements RoomBus {
       return;
     }
     if (envelope.relayId === relayId) {
-      status.counters.ownFramesSkipped += 1;
+      status.counters.ownFramesSkipped += envelope.frames.length;
       return;
     }
-    status.counters.framesReceived += 1;
-    // Origin ids are per relay; prefix them so they can never equal a local connection's id.
-    this.#deliverLocal(roomId, envelope.frame, `${envelope.relayId}/${envelope.originId}`);
+    for (const { originId, frame } of envelope.frames) {
+      status.counters.framesReceived += 1;
+      // Origin ids are per relay; prefix them so they can never equal a local connection's id.
+      this.#deliverLocal(roomId, frame, `${envelope.relayId}/${originId}`);
+    }
   }
 }

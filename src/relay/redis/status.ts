@@ -41,7 +41,7 @@ export class RedisStatus {
   commandUp = false;
   /** Whether the subscriber connection is ready (subscriptions restored). */
   subscriberUp = false;
-  /** Publishes sent and not yet answered. */
+  /** Published messages (each a batch of frames) not yet answered. */
   publishesInFlight = 0;
   #lastPublishFailureMs = Number.NEGATIVE_INFINITY;
   readonly #nowMs: () => number;
@@ -56,9 +56,9 @@ export class RedisStatus {
     this.#failureWindowMs = options.failureWindowMs ?? 10_000;
   }
 
-  /** Counts a frame that could not cross to the other relays. */
-  publishFailed(): void {
-    this.counters.publishFailures += 1;
+  /** Counts frames that could not cross to the other relays. */
+  publishFailed(frames = 1): void {
+    this.counters.publishFailures += frames;
     // While down, `health` already says so; a failure on a ready connection means a hung or failing Redis.
     if (this.up) this.#lastPublishFailureMs = this.#nowMs();
   }
@@ -86,7 +86,7 @@ export class RedisStatus {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
     };
     metric('tidelog_redis_up', 'gauge', 'Whether both Redis connections are ready (1) or not (0).', this.up ? 1 : 0);
-    metric('tidelog_redis_publishes_in_flight', 'gauge', 'Frames published to Redis and not yet acknowledged.', this.publishesInFlight);
+    metric('tidelog_redis_publishes_in_flight', 'gauge', 'Messages (batches of frames) published to Redis and not yet acknowledged.', this.publishesInFlight);
     metric('tidelog_redis_reconnects_total', 'counter', 'Redis connections re-established after a loss.', c.reconnects);
     metric('tidelog_redis_frames_published_total', 'counter', 'Frames published to Redis.', c.framesPublished);
     metric('tidelog_redis_publish_failures_total', 'counter', 'Frames that could not be published to Redis.', c.publishFailures);
