@@ -208,6 +208,21 @@ describe('file log: durability modes and options', () => {
     await storage.close();
   });
 
+  it('keeps every concurrent direct append when segments roll while a sync is in flight', async () => {
+    const dir = tempDir();
+    const storage = await FileStorage.open(dir, { segmentBytesMax: 4096 });
+    await storage.load();
+    await storage.writeMeta({ replicaId: 'roller' });
+    const batches = Array.from({ length: 120 }, (_, i) => [{ replica: 'roller', seq: i + 1, wall: i, logical: 0, key: `k${i}`, type: 'set' as const, value: 'r'.repeat(300) }]);
+    for (let round = 0; round < 4; round++) await Promise.all(batches.slice(round * 30, round * 30 + 30).map((batch) => storage.append(batch)));
+    expect(storage.stats().segments).toBeGreaterThan(5);
+    await storage.close();
+    const replica = await Replica.open({ storage: await FileStorage.open(dir) });
+    expect(replica.size).toBe(120);
+    expect(replica.versionVector()).toEqual({ roller: 120 });
+    await replica.close();
+  });
+
   it('interval mode acknowledges without waiting for a sync, syncs on its timer, and keeps everything across a clean close', async () => {
     const dir = tempDir();
     const storage = await FileStorage.open(dir, { durability: 'interval', syncIntervalMs: 10 });

@@ -72,6 +72,8 @@ export class FileStorage implements Storage {
   private compacting: Promise<void> | undefined;
   private closed = false;
   private appends = 0;
+  private syncsInFlight = 0;
+  private readonly retiredFds: number[] = [];
 
   private constructor(
     /** The database directory. */
@@ -192,13 +194,27 @@ export class FileStorage implements Storage {
     const active = this.active;
     if (active === undefined) return;
     this.dirty = false;
+    this.syncsInFlight += 1;
     try {
       await fdatasync(active.fd);
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the last good sync can be trusted.
       this.failure = new StorageFailedError('fdatasync failed; the storage refuses further writes until it is reopened and recovered', {}, { cause: error });
       throw this.failure;
+    } finally {
+      this.syncsInFlight -= 1;
+      if (this.syncsInFlight === 0) this.closeRetired();
     }
+  }
+
+  /** Closes a segment's fd now, or after the sync running on it (closing under it could hand its number to another file). */
+  private retire(fd: number): void {
+    this.retiredFds.push(fd);
+    if (this.syncsInFlight === 0) this.closeRetired();
+  }
+
+  private closeRetired(): void {
+    for (const fd of this.retiredFds.splice(0)) fs.closeSync(fd);
   }
 
   /** Opens the segment appends go to: the last live one, or a new one. */
@@ -227,7 +243,7 @@ export class FileStorage implements Storage {
   private roll(): ActiveSegment {
     const previous = this.active as ActiveSegment;
     fs.fdatasyncSync(previous.fd);
-    fs.closeSync(previous.fd);
+    this.retire(previous.fd);
     this.active = undefined;
     return this.createSegment(previous.state.index + 1);
   }
@@ -270,7 +286,7 @@ export class FileStorage implements Storage {
     }
     const removed = this.segments.slice(0, firstLive);
     if (this.active !== undefined && removed.includes(this.active.state)) {
-      fs.closeSync(this.active.fd);
+      this.retire(this.active.fd);
       this.active = undefined;
     }
     for (const segment of removed) fs.rmSync(path.join(this.dir, segmentName(segment.index)), { force: true });
@@ -314,9 +330,10 @@ export class FileStorage implements Storage {
     try {
       if (this.active !== undefined) {
         if (this.dirty && this.failure === undefined) fs.fdatasyncSync(this.active.fd);
-        fs.closeSync(this.active.fd);
+        this.retire(this.active.fd);
         this.active = undefined;
       }
+      this.closeRetired();
     } finally {
       this.recovered = undefined;
       this.lock?.release();
