@@ -11,7 +11,7 @@ import { InvalidArgumentError, ReplicaClosedError, StorageFailedError } from '..
 import type { Op } from '../../core/op.js';
 import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
 import { fdatasync, fsyncDir, writeFileAtomic, writeFully } from './atomic.js';
-import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, parseSnapshotName, segmentName, snapshotName } from './format.js';
+import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, parseSnapshotName, RECORD_PAYLOAD_BYTES_MAX, segmentName, snapshotName } from './format.js';
 import { GroupSync } from './group-sync.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
 import { META_FILE, type RecoveredLog, type RecoveryReport, recoverDirectory, type SegmentState } from './recovery.js';
@@ -159,9 +159,12 @@ export class FileStorage implements Storage {
    */
   async append(batch: readonly Op[]): Promise<void> {
     this.assertWritable();
-    if (this.compacting !== undefined) await this.compacting;
+    if (this.compacting !== undefined) await this.compacting.catch(() => undefined);
     this.assertWritable();
-    const record = encodeRecord(encodeOps(batch));
+    const payload = encodeOps(batch);
+    // A longer record could not be read back (recovery would take it for damage): refuse it before writing.
+    if (payload.length > RECORD_PAYLOAD_BYTES_MAX) throw new InvalidArgumentError(`a commit of ${payload.length} bytes exceeds the ${RECORD_PAYLOAD_BYTES_MAX}-byte record limit; nothing was written`);
+    const record = encodeRecord(payload);
     this.writeRecord(record, batch);
     if (this.options.durability === 'sync') await this.groupSync.request();
   }
@@ -254,7 +257,7 @@ export class FileStorage implements Storage {
    */
   async writeSnapshot(snapshot: Snapshot): Promise<void> {
     this.assertWritable();
-    while (this.compacting !== undefined) await this.compacting;
+    while (this.compacting !== undefined) await this.compacting.catch(() => undefined);
     const run = this.replaceSnapshot(snapshot);
     this.compacting = run;
     try {
@@ -278,8 +281,15 @@ export class FileStorage implements Storage {
     const lastIndex = this.segments.at(-1)?.index ?? this.snapshotIndex - 1;
     const index = this.segments[firstLive]?.index ?? Math.max(lastIndex + 1, this.snapshotIndex, 1);
     const file = path.join(this.dir, snapshotName(index));
+    let payload: Uint8Array;
     try {
-      writeFileAtomic(file, [encodeFileHeader('snapshot', index), encodeRecord(encodeSnapshotPayload(snapshot))]);
+      payload = encodeSnapshotPayload(snapshot);
+    } catch (error) {
+      throw new StorageFailedError('the snapshot is too large to encode; the previous one is intact', {}, { cause: error });
+    }
+    if (payload.length > RECORD_PAYLOAD_BYTES_MAX) throw new StorageFailedError(`the snapshot encodes to ${payload.length} bytes, over the ${RECORD_PAYLOAD_BYTES_MAX}-byte record limit; the previous one is intact`);
+    try {
+      writeFileAtomic(file, [encodeFileHeader('snapshot', index), encodeRecord(payload)]);
     } catch (error) {
       fs.rmSync(`${file}.tmp`, { force: true });
       throw new StorageFailedError('writing the snapshot failed; the previous one is intact', {}, { cause: error });
