@@ -83,8 +83,13 @@ export interface BatchWriter {
 }
 
 type ValidInput = { readonly type: 'set'; readonly key: string; readonly value: JsonValue } | { readonly type: 'delete'; readonly key: string };
+// A single write is its own intent (one object per queued write: with many writes in flight, the
+// queue's memory is what the garbage collector pays for).
+type SingleIntent = ValidInput & { readonly kind: 'local' };
+type BatchIntent = { readonly kind: 'batch'; readonly inputs: readonly ValidInput[] };
 type Intent =
-  | { readonly kind: 'local'; readonly inputs: readonly ValidInput[]; readonly single: boolean }
+  | SingleIntent
+  | BatchIntent
   | { readonly kind: 'remote'; readonly ops: readonly Op[]; readonly horizon: VersionVector | undefined }
   | { readonly kind: 'compact'; readonly retainOps: number };
 
@@ -182,7 +187,7 @@ export class Replica {
   set(key: string, value: unknown): Promise<Op> {
     try {
       this.assertOpen();
-      return this.submitLocal<Op>([{ type: 'set', key: validateKey(key), value: toJsonValue(value) }], true);
+      return this.submitLocal<Op>({ kind: 'local', type: 'set', key: validateKey(key), value: toJsonValue(value) }, 1);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -192,7 +197,7 @@ export class Replica {
   delete(key: string): Promise<Op> {
     try {
       this.assertOpen();
-      return this.submitLocal<Op>([{ type: 'delete', key: validateKey(key) }], true);
+      return this.submitLocal<Op>({ kind: 'local', type: 'delete', key: validateKey(key) }, 1);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -228,12 +233,12 @@ export class Replica {
       inputs = writes.map(validateInput);
     }
     if (inputs.length === 0) return [];
-    return this.submitLocal<Op[]>(inputs, false);
+    return this.submitLocal<Op[]>({ kind: 'batch', inputs }, inputs.length);
   }
 
-  private submitLocal<R>(inputs: readonly ValidInput[], single: boolean): Promise<R> {
+  private submitLocal<R>(intent: SingleIntent | BatchIntent, opCount: number): Promise<R> {
     this.assertOpen();
-    return this.queue.submit<R>({ kind: 'local', inputs, single }, inputs.length);
+    return this.queue.submit<R>(intent, opCount);
   }
 
   // ---- reads --------------------------------------------------------------
@@ -445,7 +450,7 @@ export class Replica {
   private commitGroup(group: readonly Intent[]): Promise<ItemOutcome[]> {
     const first = group[0] as Intent;
     if (first.kind === 'compact') return this.settle(() => this.commitCompaction(first.retainOps)).then((outcome) => [outcome]);
-    if (group.length === 1 && first.kind === 'local') return this.commitLocal(first);
+    if (group.length === 1 && (first.kind === 'local' || first.kind === 'batch')) return this.commitLocal(first);
     return this.commitMixed(group);
   }
 
@@ -456,7 +461,8 @@ export class Replica {
     const deferrals = group.map(() => ({ count: 0 }));
     const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
       try {
-        if (intent.kind === 'local') return this.stageLocal(intent.inputs, staged);
+        if (intent.kind === 'local') return [this.stageOne(intent, staged)];
+        if (intent.kind === 'batch') return this.stageLocal(intent.inputs, staged);
         if (intent.kind === 'remote') return this.stageRemote(intent.ops, staged, deferrals[i] as { count: number }, intent.horizon);
         throw new Error('a compaction never shares a commit group');
       } catch (error) {
@@ -498,12 +504,12 @@ export class Replica {
   }
 
   /** The hot path: one local write alone in its group (a writer that awaits each write). Same steps, no staging maps. */
-  private async commitLocal(intent: Extract<Intent, { kind: 'local' }>): Promise<ItemOutcome[]> {
+  private async commitLocal(intent: SingleIntent | BatchIntent): Promise<ItemOutcome[]> {
     const savedSeq = this.localSeq;
-    const ops = this.stageLocal(intent.inputs, undefined);
+    const ops = intent.kind === 'local' ? [this.stageOne(intent, undefined)] : this.stageLocal(intent.inputs, undefined);
     try {
       // A batch's ops are returned to the caller: give storage its own array.
-      await this.storage.append(intent.single ? ops : ops.slice());
+      await this.storage.append(intent.kind === 'local' ? ops : ops.slice());
     } catch (error) {
       this.localSeq = savedSeq;
       throw error instanceof TidelogError ? error : new StorageFailedError('storage append failed; nothing was committed', {}, { cause: error });
@@ -521,20 +527,22 @@ export class Replica {
 
   private stageLocal(inputs: readonly ValidInput[], staged: Map<string, Op> | undefined): Op[] {
     const ops: Op[] = new Array(inputs.length);
-    for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i] as ValidInput;
-      const ts = this.hlc.tick();
-      this.localSeq += 1;
-      // Frozen: the same object sits in the log, the state, storage and the caller's hands.
-      const op: Op = Object.freeze(
-        input.type === 'set'
-          ? { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'set', value: input.value }
-          : { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'delete' },
-      );
-      staged?.set(opIdString(op), op);
-      ops[i] = op;
-    }
+    for (let i = 0; i < inputs.length; i++) ops[i] = this.stageOne(inputs[i] as ValidInput, staged);
     return ops;
+  }
+
+  /** Gives one write its id and timestamp. */
+  private stageOne(input: ValidInput, staged: Map<string, Op> | undefined): Op {
+    const ts = this.hlc.tick();
+    this.localSeq += 1;
+    // Frozen: the same object sits in the log, the state, storage and the caller's hands.
+    const op: Op = Object.freeze(
+      input.type === 'set'
+        ? { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'set', value: input.value }
+        : { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'delete' },
+    );
+    staged?.set(opIdString(op), op);
+    return op;
   }
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
@@ -591,9 +599,10 @@ export class Replica {
       }
     }
     if (changes !== undefined && prepared.length > 0) {
-      this.emit({ origin: intent.kind === 'local' ? 'local' : 'remote', ops: prepared, changes: [...changes.values()] });
+      this.emit({ origin: intent.kind === 'remote' ? 'remote' : 'local', ops: prepared, changes: [...changes.values()] });
     }
-    if (intent.kind === 'local') return intent.single ? prepared[0] : prepared;
+    if (intent.kind === 'local') return prepared[0];
+    if (intent.kind === 'batch') return prepared;
     return { applied: prepared.length, duplicates: 'ops' in intent ? intent.ops.length - prepared.length - deferred : 0, deferred, changed } satisfies ApplyResult;
   }
 
