@@ -141,6 +141,8 @@ describe('three relays sharing rooms through Redis', () => {
     await Promise.all(moved.map((p) => write(p, 'after-failover', 20)));
     await until('convergence after the failover', () => converged(peers));
     expect(moved.every((p) => p.socket.stats().connects >= 2)).toBe(true);
+    // No client is left stuck: every one is connected and its session up.
+    expect(peers.every((p) => p.socket.connected && p.session.status().connected)).toBe(true);
     // The new relay replays the room's stored frames, the mover's own among them: those are refused as
     // 'wrong-sender' (our own id), harmlessly. Nothing else may be rejected.
     const rejected = peers.map((p) => ({ ...p.encryption.stats().framesRejected, 'wrong-sender': 0 }));
