@@ -136,3 +136,18 @@ describe('EncryptedTransport', () => {
     await reader.close();
   });
 });
+
+describe('EncryptedTransport bounds', () => {
+  it('drops and counts outgoing frames beyond pendingBytesMax instead of queueing them', async () => {
+    const hub = new MemoryHub();
+    const alice = new EncryptedTransport(hub.join(), { key, pendingBytesMax: 1_000 });
+    alice.listen(collector());
+    for (let i = 0; i < 10; i++) alice.send(new Uint8Array(400));
+    await alice.flush();
+    expect(alice.stats().framesDroppedOutgoing).toBe(8);
+    expect(alice.stats().framesSealed).toBe(2);
+    alice.send(new Uint8Array(400));
+    await alice.flush();
+    expect(alice.stats().framesSealed).toBe(3);
+  });
+});
