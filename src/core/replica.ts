@@ -458,12 +458,17 @@ export class Replica {
     const savedSeq = this.localSeq;
     // Ids staged in this group, so a remote op can be checked against local ops not yet in the log.
     const staged = group.some((intent) => intent.kind === 'remote') ? new Map<string, Op>() : undefined;
-    const deferrals = group.map(() => ({ count: 0 }));
+    // Deferral counters for remote intents only: a group of 16K local writes needs none.
+    const deferrals: ({ count: number } | undefined)[] = new Array(group.length);
     const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
       try {
         if (intent.kind === 'local') return [this.stageOne(intent, staged)];
         if (intent.kind === 'batch') return this.stageLocal(intent.inputs, staged);
-        if (intent.kind === 'remote') return this.stageRemote(intent.ops, staged, deferrals[i] as { count: number }, intent.horizon);
+        if (intent.kind === 'remote') {
+          const deferred = { count: 0 };
+          deferrals[i] = deferred;
+          return this.stageRemote(intent.ops, staged, deferred, intent.horizon);
+        }
         throw new Error('a compaction never shares a commit group');
       } catch (error) {
         if (error instanceof TidelogError) return error;
@@ -492,12 +497,12 @@ export class Replica {
       if (intent.kind === 'remote' && intent.horizon !== undefined) {
         const horizon = intent.horizon;
         outcomes.push(await this.settle(async () => {
-          const result = this.publish(intent, ops, (deferrals[i] as { count: number }).count);
+          const result = this.publish(intent, ops, deferrals[i]?.count ?? 0);
           await this.adoptHorizon(horizon, ops);
           return result;
         }));
       } else {
-        outcomes.push({ ok: true, value: this.publish(intent, ops, (deferrals[i] as { count: number }).count) });
+        outcomes.push({ ok: true, value: this.publish(intent, ops, deferrals[i]?.count ?? 0) });
       }
     }
     return outcomes;
