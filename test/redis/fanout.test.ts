@@ -208,6 +208,8 @@ describe('Redis fan-out with a real redis-server', () => {
     const offB = b.bus.subscribe('room3', (f) => atB.push(f.slice()));
     const offA = a.bus.subscribe('room3', (f) => atALocal.push(f.slice()));
     await until('subscriptions', async () => (await subscribers(redis.url, 'room3')) === 2);
+    const offLeft = b.bus.subscribe('room-left-while-down', () => undefined);
+    await until('subscribed before the outage', async () => (await subscribers(redis.url, 'room-left-while-down')) === 1);
     const reconnectsBefore = a.status.counters.reconnects;
     await redis.kill();
     await until('down reported', () => !a.status.up && !b.status.up);
@@ -218,6 +220,10 @@ describe('Redis fan-out with a real redis-server', () => {
     expect(atALocal).toHaveLength(1);
     expect(a.status.counters.publishFailures).toBe(failuresBefore + 1);
     expect(await a.store!.append('room3', new Uint8Array([1]))).toBe(false);
+    // Membership changes during the outage: B gains a room and loses one; both must hold after Redis is back.
+    const joinedWhileDown: Uint8Array[] = [];
+    const offJoined = b.bus.subscribe('room-joined-while-down', (f) => joinedWhileDown.push(f.slice()));
+    offLeft();
     expect(await a.store!.recent('room3')).toEqual([]);
 
     await redis.restart();
@@ -229,6 +235,11 @@ describe('Redis fan-out with a real redis-server', () => {
     a.bus.publish('room3', new Uint8Array([2]), 'c');
     await until('delivery after restart', () => atB.some((f) => f[0] === 2));
     expect(atB.some((f) => f[0] === 1)).toBe(false);
+    expect(await subscribers(redis.url, 'room-joined-while-down')).toBe(1);
+    expect(await subscribers(redis.url, 'room-left-while-down')).toBe(0);
+    a.bus.publish('room-joined-while-down', new Uint8Array([3]), 'c');
+    await until('delivery in a room joined during the outage', () => joinedWhileDown.length === 1);
+    offJoined();
     expect(a.status.metricsText()).toMatch(/tidelog_redis_reconnects_total [1-9]/);
     offA();
     offB();

@@ -55,7 +55,9 @@ export function openRedisConnection(options: RedisConnectionOptions): Redis {
     // Fail commands at once while disconnected: the relay counts the failure and moves on.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    autoResubscribe: true,
+    // The bus re-subscribes its rooms itself on every 'ready': ioredis only remembers channels
+    // whose SUBSCRIBE was answered, so a room joined while Redis was down would be forgotten.
+    autoResubscribe: false,
     connectTimeout: 2_000,
     // A half-open TCP connection to a dead Redis must not hang publishes for minutes.
     keepAlive: 5_000,

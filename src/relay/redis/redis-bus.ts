@@ -58,6 +58,7 @@ export class RedisRoomBus implements RoomBus {
     this.#batchBytesMax = options.batchBytesMax ?? 256 * 1024;
     busIdBytes(options.relayId, 'relayId');
     options.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
+    options.subscriber.on('ready', () => this.#resubscribe());
   }
 
   /** This relay's id. */
@@ -78,7 +79,7 @@ export class RedisRoomBus implements RoomBus {
     if (handlers === undefined) {
       handlers = new Set();
       this.#handlers.set(roomId, handlers);
-      // A failed SUBSCRIBE (Redis down) is retried by ioredis' autoResubscribe when it comes back.
+      // A SUBSCRIBE that fails (Redis down) is made good by #resubscribe when the connection is ready again.
       this.#options.subscriber.subscribe(this.#channel(roomId)).catch(() => undefined);
     }
     handlers.add(handler);
@@ -117,6 +118,15 @@ export class RedisRoomBus implements RoomBus {
     if (handlers === undefined || !handlers.delete(handler) || handlers.size > 0) return;
     this.#handlers.delete(roomId);
     this.#options.subscriber.unsubscribe(this.#channel(roomId)).catch(() => undefined);
+  }
+
+  /** After every (re)connect: a fresh connection has no subscriptions, so subscribe every room with local members. */
+  #resubscribe(): void {
+    if (this.#closed) return;
+    const channels = [...this.#handlers.keys()].map((roomId) => this.#channel(roomId));
+    for (let i = 0; i < channels.length; i += 1_000) {
+      this.#options.subscriber.subscribe(...channels.slice(i, i + 1_000)).catch(() => undefined);
+    }
   }
 
   #channel(roomId: string): string {
