@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CryptoFailedError } from '../src/core/errors.js';
-import { nobleAead, webCryptoAead } from '../src/crypto/aead.js';
+import { type Aead, nobleAead, webCryptoAead } from '../src/crypto/aead.js';
 import { EnvelopeOpener, EnvelopeSealer } from '../src/crypto/envelope.js';
 import { seededRandomBytes } from '../src/crypto/random-bytes.js';
 import { generateRoomKey } from '../src/crypto/room-key.js';
@@ -21,8 +21,8 @@ describe('envelope properties', () => {
   it('round-trip any plaintext, sender and context across engines', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 2_000 }), sender, fc.uint8Array({ maxLength: 64 }), fc.nat(1), fc.nat(1), async (plaintext, from, context, s, o) => {
-        const envelope = await new EnvelopeSealer(key, from, { aead: engines[s] }).seal(plaintext, context);
-        const opened = await new EnvelopeOpener(key, { aead: engines[o] }).open(envelope, undefined, context);
+        const envelope = await new EnvelopeSealer(key, from, { aead: engines[s] as Aead }).seal(plaintext, context);
+        const opened = await new EnvelopeOpener(key, { aead: engines[o] as Aead }).open(envelope, undefined, context);
         expect(opened.sender).toBe(from);
         expect(opened.plaintext).toEqual(plaintext);
       }),
