@@ -60,6 +60,10 @@ function stop(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<v
 async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  let spawnError: Error | undefined;
+  proc.once('error', (error) => {
+    spawnError = error;
+  });
   const up = () =>
     new Promise<boolean>((resolve) => {
       const socket = new Socket();
@@ -70,7 +74,15 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
       socket.once('error', () => resolve(false));
       socket.connect(port, '127.0.0.1');
     });
-  await waitFor(up, 10_000, 'redis-server', 25);
+  await waitFor(
+    () => {
+      if (spawnError !== undefined) throw new Error(`redis bench: cannot run redis-server (${spawnError.message}); install Debian's redis-server`);
+      return up();
+    },
+    10_000,
+    'redis-server',
+    25,
+  );
   return { url: `redis://127.0.0.1:${port}`, proc };
 }
 

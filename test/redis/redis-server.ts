@@ -57,9 +57,16 @@ export class RedisServer {
   async restart(): Promise<void> {
     if (this.#child !== undefined) throw new Error('redis-server is already running');
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'];
-    this.#child = spawn('redis-server', args, { stdio: 'ignore' });
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.#child = child;
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
     const deadline = Date.now() + 10_000;
     while (!(await canConnect(this.port))) {
+      if (spawnError !== undefined) throw new Error(`cannot run redis-server (${spawnError.message}): install Debian's redis-server (.ci/run does)`);
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} (port ${this.port} taken?)`);
       if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
       await new Promise((r) => setTimeout(r, 25));
     }
