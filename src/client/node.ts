@@ -21,11 +21,18 @@ export async function openSyncedReplicaNode(options: NodeSyncedReplicaOptions): 
   // Resolve the key before taking the file lock, so a bad key leaves nothing open.
   const key = await resolveRoomKey(options);
   const { passphrase: _passphrase, ...rest } = options;
-  const storage = options.storage ?? (options.dir === undefined ? undefined : await FileStorage.open(options.dir, options.file));
-  return openSyncedReplica({
-    ...rest,
-    key,
-    ...(storage === undefined ? {} : { storage }),
-    WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-  });
+  const opened = options.storage === undefined && options.dir !== undefined ? await FileStorage.open(options.dir, options.file) : undefined;
+  const storage = options.storage ?? opened;
+  try {
+    return await openSyncedReplica({
+      ...rest,
+      key,
+      ...(storage === undefined ? {} : { storage }),
+      WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+    });
+  } catch (error) {
+    // We opened the file log, so we release its lock (a wrong at-rest key must not leave it held).
+    await opened?.close().catch(() => undefined);
+    throw error;
+  }
 }

@@ -231,7 +231,8 @@ function detach(socket: WebSocketLike): void {
   socket.onopen = null;
   socket.onmessage = null;
   socket.onclose = null;
-  socket.onerror = null;
+  // Not null: closing a socket that is still connecting makes `ws` emit an error, which must have a listener.
+  socket.onerror = () => undefined;
 }
 
 function toBytes(data: unknown): Uint8Array {

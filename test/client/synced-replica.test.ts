@@ -111,3 +111,26 @@ describe('openSyncedReplica through a real relay', () => {
     await expect(openSyncedReplicaNode({ relayUrl: 'ws://127.0.0.1:1' })).rejects.toThrow(InvalidArgumentError);
   });
 });
+
+describe('openSyncedReplicaNode with encryption at rest', () => {
+  it('reopens its file log with the key, and a wrong key fails typed and releases the lock', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { WrongKeyError } = await import('../../src/core/errors.js');
+    const dir = await mkdtemp(join(tmpdir(), 'tidelog-synced-'));
+    try {
+      const key = generateRoomKey();
+      const options = { relayUrl: 'ws://127.0.0.1:1', dir, encryptAtRest: true, transport: { reconnectDelayMsMin: 1_000 } };
+      const first = await openSyncedReplicaNode({ ...options, key });
+      await first.replica.set('secret', 'value');
+      await first.close();
+      await expect(openSyncedReplicaNode({ ...options, key: generateRoomKey() })).rejects.toThrow(WrongKeyError);
+      const again = await openSyncedReplicaNode({ ...options, key });
+      expect(again.replica.get('secret')).toBe('value');
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
