@@ -42,7 +42,7 @@ interface Plan {
 
 function plan(quick: boolean): Plan {
   return quick
-    ? { ops: [10_000, 100_000], memoryOps: [100_000], keysAt: 100_000, keys: [100, 100_000], replicasAt: 100_000, replicas: [2, 16], clients: [100, 1_000], iterationMsMax: 8_000 }
+    ? { ops: [10_000, 100_000], memoryOps: [100_000], keysAt: 10_000, keys: [10, 10_000], replicasAt: 10_000, replicas: [2, 16], clients: [100, 1_000], iterationMsMax: 8_000 }
     : {
         ops: [10_000, 100_000, 1_000_000],
         memoryOps: [10_000, 100_000, 1_000_000],

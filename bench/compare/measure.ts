@@ -26,12 +26,22 @@ export interface TrialPlan<S> {
 
 /** What a trial measured. */
 export interface TrialResult {
-  /** Mean time of one iteration, ms. */
+  /** Mean wall time of one iteration, ms (tinybench's figure). */
   readonly meanMs: number;
-  /** Fastest iteration, ms. */
+  /** Fastest iteration by wall time, ms. */
   readonly minMs: number;
+  /**
+   * Least CPU time (user + system, all threads of this process) of one iteration, ms.
+   * The headline figure: on a shared machine other processes stretch wall time, not CPU time.
+   */
+  readonly cpuMs: number;
   /** Iterations timed. */
   readonly samples: number;
+}
+
+function cpuNowMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 /** Thrown by a check: the system produced a wrong result. */
@@ -53,22 +63,33 @@ export function progress(line: string): void {
 export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
   let state: S | undefined;
   const bench = new Bench({ iterations: plan.iterations, time: 0, warmup: plan.warmup, warmupIterations: 1, warmupTime: 0, throws: true });
-  bench.add(plan.label, async () => plan.run(state as S), {
-    beforeEach: async () => {
-      // Start every iteration from a collected heap, so one system's garbage is not collected on another's time.
-      (globalThis as { gc?: () => void }).gc?.();
-      state = await plan.setup();
+  const cpuSamplesMs: number[] = [];
+  let warmedUp = !plan.warmup;
+  bench.add(
+    plan.label,
+    async () => {
+      const cpuStart = cpuNowMs();
+      await plan.run(state as S);
+      if (warmedUp) cpuSamplesMs.push(cpuNowMs() - cpuStart);
     },
-    afterEach: async () => {
-      const current = state as S;
-      state = undefined;
-      try {
-        await plan.check(current);
-      } finally {
-        await plan.teardown?.(current);
-      }
+    {
+      beforeEach: async () => {
+        // Start every iteration from a collected heap, so one system's garbage is not collected on another's time.
+        (globalThis as { gc?: () => void }).gc?.();
+        state = await plan.setup();
+      },
+      afterEach: async (mode) => {
+        if (mode === 'warmup') warmedUp = true;
+        const current = state as S;
+        state = undefined;
+        try {
+          await plan.check(current);
+        } finally {
+          await plan.teardown?.(current);
+        }
+      },
     },
-  });
+  );
   await bench.run();
   const task = bench.tasks[0];
   const result = task?.result;
@@ -76,7 +97,8 @@ export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
     const error = result !== undefined && 'error' in result ? result.error : new Error(`${plan.label}: tinybench reported ${result?.state}`);
     throw error;
   }
-  return { meanMs: result.latency.mean, minMs: result.latency.min, samples: result.latency.samplesCount };
+  if (cpuSamplesMs.length === 0) throw new Error(`${plan.label}: no timed iteration recorded its CPU time`);
+  return { meanMs: result.latency.mean, minMs: result.latency.min, cpuMs: Math.max(Math.min(...cpuSamplesMs), 0.001), samples: result.latency.samplesCount };
 }
 
 /**

@@ -57,7 +57,7 @@ function figureValue(figure: Figure): number | undefined {
 function cell(figure: Figure | undefined): string {
   if (figure === undefined) return '–';
   if (figure.skipped !== undefined) return 'skipped';
-  if (figure.opsPerSecond !== undefined) return `${shortNumber(figure.opsPerSecond)}/s (${shortNumber(figure.meanMs ?? 0)} ms)`;
+  if (figure.opsPerSecond !== undefined) return `${shortNumber(figure.opsPerSecond)}/s (${shortNumber(figure.cpuMs ?? 0)} ms)`;
   return `${shortNumber(figure.value ?? 0)} ${figure.unit ?? ''}`.trim();
 }
 
@@ -110,7 +110,7 @@ function table(series: readonly Figure[], axis: Axis): string[] {
 /** Per-op cost (ns) of a timed figure, or bytes of a size figure. */
 function perOpCost(f: Figure): number | undefined {
   if (f.skipped !== undefined) return undefined;
-  if (f.meanMs !== undefined) return (f.meanMs * 1e6) / f.ops;
+  if (f.cpuMs !== undefined) return (f.cpuMs * 1e6) / f.ops;
   return undefined;
 }
 
@@ -149,7 +149,7 @@ function writeCharts(dir: string, figures: readonly Figure[]): Map<string, strin
     const xs = new Set(series.map((f) => f.x));
     if (xs.size < 2) continue;
     const [group, metric, axis] = key.split('|') as [string, string, string];
-    const timed = series.some((f) => f.meanMs !== undefined);
+    const timed = series.some((f) => f.cpuMs !== undefined);
     const lines = SYSTEM_NAMES.map((system) => ({
       name: system,
       points: series
@@ -202,12 +202,14 @@ export function writeReport(dir: string, env: Environment, figures: readonly Fig
     '',
     `Node ${env.node} on ${env.cpuModel} (${env.cores} cores), ${env.date}, commit \`${env.gitCommit}\`.`,
     `Libraries: ${Object.values(env.libraries).join(', ')}.`,
-    `Load average (1 min) ${env.loadAverage.start.toFixed(1)} at the start, ${env.loadAverage.end.toFixed(1)} at the end, on ${env.cores} cores: other processes shared the machine, so figures are the best of each size's iterations.`,
+    `Load average (1 min) ${env.loadAverage.start.toFixed(1)} at the start, ${env.loadAverage.end.toFixed(1)} at the end, on ${env.cores} cores: other processes shared the machine, so throughputs are per CPU-second of the best iteration.`,
     '',
     'Every figure comes from the same process run, the same workload code (`bench/compare/`) and the same data for every system,',
     'and every iteration is checked after it ran (final state holds the expected values), so a fast wrong answer fails the run.',
     'Ratios are **how many times better Tidelog is** (throughput: Tidelog ÷ other; bytes and memory: other ÷ Tidelog): above 1 Tidelog wins, below 1 it loses.',
-    'Times are the best iteration (other processes only add time); a size is skipped for a system when its projected time blows the run budget (the cell says so).',
+    'Throughputs are **ops per CPU-second** of the best iteration (user + system CPU time of this process, all threads, so GC and JIT threads count),',
+    'shown with that CPU time in ms: on a shared machine other processes stretch wall time but not CPU time. Wall times are in compare.json.',
+    'A size is skipped for a system when its projected time blows the run budget (the cell says so).',
     '',
     '## Headline',
     '',
