@@ -11,16 +11,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
 import { openSyncedReplicaNode } from '../src/client/node.js';
 import type { SyncedReplica } from '../src/client/open-synced-replica.js';
-import { generateRoomKey } from '../src/crypto/room-key.js';
+import { generateRoomKey, roomKeyToInvite } from '../src/crypto/room-key.js';
 import type { BenchResult, SuiteOptions } from './types.js';
 
 /** The issue's floor for encrypted sync throughput delivered to each reader. */
 const TARGET_OPS_PER_SECOND_PER_READER = 200_000;
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const readerScript = fileURLToPath(new URL('./relay-reader.ts', import.meta.url));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -206,6 +208,47 @@ async function connectionsHeld(url: string, http: string, count: number): Promis
   }
 }
 
+/** One writer here, each reader in its own process (as on separate devices): ops/s delivered to the slowest reader. */
+async function fanOutProcesses(url: string, readers: number, ops: number): Promise<BenchResult> {
+  const key = generateRoomKey();
+  const invite = roomKeyToInvite(key);
+  const children = Array.from({ length: readers }, () =>
+    spawn(process.execPath, ['--import', 'tsx', readerScript, url, invite, String(ops)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const lines = children.map((child) => {
+    const queue: string[] = [];
+    const waiters: ((line: string) => void)[] = [];
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const waiter = waiters.shift();
+      if (waiter === undefined) queue.push(line);
+      else waiter(line);
+    });
+    return () => (queue.length > 0 ? Promise.resolve(queue.shift() as string) : new Promise<string>((resolve) => waiters.push(resolve)));
+  });
+  const writer = await openSyncedReplicaNode({ relayUrl: url, key, session: sessionOptions });
+  try {
+    await Promise.all(lines.map((next) => next()));
+    await until(() => writer.socket.connected, 10_000, 'the writer to connect');
+    await new Promise((r) => setTimeout(r, 200));
+    for (const child of children) child.stdin?.write('go\n');
+    const start = performance.now();
+    await writeOps(writer.replica, 0, ops, 10_000);
+    const reported = await Promise.all(lines.map(async (next) => Number((await next()).split(' ')[1])));
+    const seconds = (performance.now() - start) / 1000;
+    const perReader = ops / seconds;
+    return {
+      name: `encrypted sync, 1 writer -> ${readers} reader processes`,
+      opsPerSecond: perReader,
+      group: 'throughput',
+      ops,
+      note: `slowest reader; readers' own clocks: ${reported.map((ms) => Math.round(ms)).join(', ')} ms; target ${TARGET_OPS_PER_SECOND_PER_READER.toLocaleString('en-US')}: ${perReader >= TARGET_OPS_PER_SECOND_PER_READER ? 'met' : 'NOT met'}`,
+    };
+  } finally {
+    await writer.close();
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
 /** The relay's share alone: raw 1,000-op-sized frames from one sender to `readers` receivers, no crypto, no replica. */
 async function forwardingOnly(url: string, readers: number, frames: number, frameBytes: number): Promise<BenchResult> {
   const room = `forward-room-${readers}-000000`;
@@ -288,6 +331,7 @@ export async function relaySuite(opts: SuiteOptions): Promise<BenchResult[]> {
     // Warm the JIT on both sides of the wire before measuring.
     await fanOut(url, 1, 30_000);
     for (const readers of opts.quick ? [1, 3] : [1, 3, 5]) results.push(await fanOut(url, readers, opts.quick ? 50_000 : 300_000));
+    for (const readers of opts.quick ? [1] : [1, 3]) results.push(await fanOutProcesses(url, readers, opts.quick ? 50_000 : 300_000));
     results.push(await readerStages(opts.quick ? 50_000 : 200_000));
     for (const readers of opts.quick ? [3] : [1, 3, 5]) results.push(await forwardingOnly(url, readers, opts.quick ? 300 : 2_000, 60_000));
     results.push(await catchUp(url, opts.quick ? 100_000 : 1_000_000));
