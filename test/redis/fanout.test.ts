@@ -151,6 +151,47 @@ describe('Redis fan-out with a real redis-server', () => {
     offB();
   });
 
+  it('counts and skips foreign or malformed messages on a room channel', async () => {
+    const delivered: number[] = [];
+    const off = b.bus.subscribe('room-junk', (f) => delivered.push(f[0] as number));
+    await until('subscription', async () => (await subscribers(redis.url, 'room-junk')) === 1);
+    const malformed = b.status.counters.malformedMessages;
+    const probe = new Redis(redis.url);
+    try {
+      for (const junk of [Buffer.from('hello'), Buffer.from([1, 200, 1]), Buffer.alloc(0), Buffer.from([1, 1, 65, 1, 66, 0, 0, 0, 9, 1])]) {
+        await probe.publish(`${keyPrefix}room:room-junk`, junk);
+      }
+    } finally {
+      probe.disconnect();
+    }
+    await until('malformed counted', () => b.status.counters.malformedMessages === malformed + 4);
+    a.bus.publish('room-junk', new Uint8Array([5]), 'c');
+    await until('real frames still flow', () => delivered.includes(5));
+    expect(delivered).toEqual([5]);
+    off();
+  });
+
+  it('survives a handler that throws on a remote frame, counting it', async () => {
+    const delivered: number[] = [];
+    const offB1 = b.bus.subscribe('room-throw', () => {
+      throw new Error('handler bug');
+    });
+    const offB2 = b.bus.subscribe('room-throw', (f) => delivered.push(f[0] as number));
+    await until('subscription', async () => (await subscribers(redis.url, 'room-throw')) === 1);
+    const errors = b.status.counters.deliveryErrors;
+    a.bus.publish('room-throw', new Uint8Array([1]), 'c');
+    a.bus.publish('room-throw', new Uint8Array([2]), 'c');
+    await until('delivery errors counted', () => b.status.counters.deliveryErrors === errors + 2);
+    // The other member of the room still got both frames.
+    await until('the other handler served', () => delivered.length === 2);
+    expect(delivered).toEqual([1, 2]);
+    expect(b.status.metricsText()).toContain(`tidelog_redis_delivery_errors_total ${errors + 2}`);
+    offB1();
+    a.bus.publish('room-throw', new Uint8Array([3]), 'c');
+    await until('later frames still flow', () => delivered.includes(3));
+    offB2();
+  });
+
   it('batches the frames of one turn into few messages, in order, and splits batches at batchBytesMax', async () => {
     const atB: number[] = [];
     const offB = b.bus.subscribe('room-batch', (f) => atB.push(new DataView(f.buffer, f.byteOffset).getUint32(0)));

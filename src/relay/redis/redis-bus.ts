@@ -6,12 +6,11 @@
  * tagged with this relay's id; every other relay subscribed to that channel hands it
  * to its own members. Frames of one room sent in the same turn of the event loop go
  * out as one message (up to `batchBytesMax`): under load that divides the Redis
- * round trips, and a lone frame still leaves on the next turn. Redis echoes our own messages back to us: the relay tag skips
- * them. While Redis is unreachable, local delivery goes on unchanged and the frames
+ * round trips, and a lone frame still leaves on the next turn. Redis echoes our own
+ * messages back to us: the relay tag skips them. While Redis is unreachable, local delivery goes on unchanged and the frames
  * that could not cross are counted; the clients' anti-entropy repairs them later.
  */
 import type { Redis } from 'ioredis';
-import { DecodeError } from '../../core/errors.js';
 import type { RoomBus, RoomFrameHandler } from '../room-bus.js';
 import { type BusFrame, busFrameBytes, busIdBytes, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 import type { RedisStatus } from './status.js';
@@ -32,7 +31,7 @@ export interface RedisRoomBusOptions {
   readonly publishesInFlightMax?: number;
   /** Most frame bytes in one published message; a larger batch is sent at once. Default 256 KiB. */
   readonly batchBytesMax?: number;
-  /** Whether {@link RedisRoomBus.close} also closes both connections (the relay closes its bus last). Default false. */
+  /** Whether {@link RedisRoomBus.close} also closes both connections (the relay closes its bus on shutdown). Default false. */
   readonly ownsConnections?: boolean;
 }
 
@@ -208,8 +207,8 @@ export class RedisRoomBus implements RoomBus {
     let envelope: ReturnType<typeof decodeBusEnvelope>;
     try {
       envelope = decodeBusEnvelope(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
+    } catch {
+      // Only DecodeError is expected here; nothing may unwind into ioredis' reply parser.
       status.counters.malformedMessages += 1;
       return;
     }
@@ -217,10 +216,24 @@ export class RedisRoomBus implements RoomBus {
       status.counters.ownFramesSkipped += envelope.frames.length;
       return;
     }
+    const handlers = this.#handlers.get(roomId);
+    if (handlers === undefined) {
+      // A subscription that outlived its last member (its UNSUBSCRIBE failed): drop it now.
+      this.#options.subscriber.unsubscribe(name).catch(() => undefined);
+      return;
+    }
     for (const { originId, frame } of envelope.frames) {
       status.counters.framesReceived += 1;
       // Origin ids are per relay; prefix them so they can never equal a local connection's id.
-      this.#deliverLocal(roomId, frame, `${envelope.relayId}/${originId}`);
+      const origin = `${envelope.relayId}/${originId}`;
+      for (const handler of [...handlers]) {
+        try {
+          handler(frame, origin);
+        } catch {
+          // A throwing handler must not unwind into ioredis' reply parser, nor starve the other members.
+          status.counters.deliveryErrors += 1;
+        }
+      }
     }
   }
 }

@@ -18,6 +18,8 @@ export interface RedisCounters {
   ownFramesSkipped: number;
   /** Channel messages that did not decode as a bus envelope. */
   malformedMessages: number;
+  /** Frames from other relays whose local delivery threw (a relay bug; counted, never crashes). */
+  deliveryErrors: number;
   /** Frames appended to the room streams (store-and-forward). */
   framesStored: number;
   /** Store appends or reads that failed (Redis down or an error reply). */
@@ -34,6 +36,7 @@ export class RedisStatus {
     framesReceived: 0,
     ownFramesSkipped: 0,
     malformedMessages: 0,
+    deliveryErrors: 0,
     framesStored: 0,
     storeFailures: 0,
   };
@@ -93,6 +96,7 @@ export class RedisStatus {
     metric('tidelog_redis_frames_received_total', 'counter', 'Frames from other relays delivered to local members.', c.framesReceived);
     metric('tidelog_redis_own_frames_skipped_total', 'counter', 'Own frames echoed by Redis and skipped.', c.ownFramesSkipped);
     metric('tidelog_redis_malformed_messages_total', 'counter', 'Channel messages that did not decode.', c.malformedMessages);
+    metric('tidelog_redis_delivery_errors_total', 'counter', 'Frames from other relays whose local delivery threw.', c.deliveryErrors);
     metric('tidelog_redis_frames_stored_total', 'counter', 'Frames appended to Redis room streams.', c.framesStored);
     metric('tidelog_redis_store_failures_total', 'counter', 'Failed Redis stream appends or reads.', c.storeFailures);
     return `${lines.join('\n')}\n`;
