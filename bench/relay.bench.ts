@@ -3,9 +3,11 @@
  * - end-to-end encrypted sync from one writer to N readers (ops/s delivered to each reader;
  *   target >= 200,000), every reader checked to hold every op;
  * - catch-up time of a replica 1,000,000 ops behind (100,000 with --quick);
- * - connections one relay holds at once (15,000, under the 20,000-descriptor limit of this machine; 1,000 with --quick), its resident memory
- *   per connection, and whether it still relays between an active pair meanwhile.
- * Writers and readers run in this process (2 cores shared with the relay process).
+ * - connections one relay holds at once (15,000, under this machine's 20,000-descriptor limit;
+ *   1,000 with --quick), its resident memory per connection, and whether it still relays
+ *   between an active pair meanwhile.
+ * Readers run in this process, or each in its own process (`relay-reader.ts`); the machine's
+ * 2 cores are shared by all of them and the relay.
  * Standalone: `npx tsx bench/relay.bench.ts [--quick]`; `npm run bench -- relay` imports `relaySuite`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
