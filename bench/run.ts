@@ -143,6 +143,7 @@ async function main(): Promise<number> {
   const reports: SuiteReport[] = [];
   for (const [i, suite] of suites.entries()) {
     log(`[${i + 1}/${suites.length}] ${suite.name} (bench/${suite.file}) ...`);
+    const env = environment(quick);
     const started = process.hrtime.bigint();
     let results: BenchResult[] = [];
     let error: string | undefined;
@@ -155,7 +156,7 @@ async function main(): Promise<number> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const r of results) log(`  ${r.name}: ${r.opsPerSecond !== undefined ? `${formatNumber(r.opsPerSecond)} ops/s` : `${formatNumber(r.value, 3)} ${r.unit ?? ''}`}`);
     log(`  done in ${seconds.toFixed(1)} s`);
-    reports.push({ file: suite.file, suite: suite.name, seconds, results, ...(error === undefined ? {} : { error }), environment: environment(quick) });
+    reports.push({ file: suite.file, suite: suite.name, seconds, results, ...(error === undefined ? {} : { error }), environment: env });
   }
   const outDir = join(rootDir, 'reports', quick ? 'quick' : '');
   mkdirSync(outDir, { recursive: true });
