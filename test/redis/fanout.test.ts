@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodeError, InvalidArgumentError } from '../../src/core/errors.js';
-import { decodeBusEnvelope, encodeBusEnvelope, openRedisFanout, type RedisFanout, RedisFrameStore, RedisStatus } from '../../src/relay/redis/index.js';
+import { backoffDelayMs, decodeBusEnvelope, encodeBusEnvelope, openRedisFanout, type RedisFanout, RedisFrameStore, RedisStatus } from '../../src/relay/redis/index.js';
 import { freePort, RedisServer } from './redis-server.js';
 
 const fastBackoff = { delayMsMin: 20, delayMsMax: 200 };
@@ -18,6 +18,21 @@ async function until(what: string, predicate: () => boolean | Promise<boolean>, 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('Redis reconnect backoff', () => {
+  it('doubles from delayMsMin, stays within [ceiling/2, ceiling], and is capped at delayMsMax', () => {
+    const limits = { delayMsMin: 50, delayMsMax: 2_000 };
+    for (const random of [() => 0, () => 0.5, () => 0.999]) {
+      for (let attempt = 1; attempt <= 40; attempt++) {
+        const ceiling = Math.min(2_000, 50 * 2 ** (attempt - 1));
+        const delay = backoffDelayMs(attempt, limits, random);
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+      }
+    }
+    expect(backoffDelayMs(100, limits, () => 0.999)).toBeLessThanOrEqual(2_000);
+  });
+});
 
 describe('bus envelope', () => {
   it('round-trips ids and arbitrary bytes, one frame or many', () => {
