@@ -457,7 +457,7 @@ export class Replica {
   private async commitMixed(group: readonly Intent[]): Promise<ItemOutcome[]> {
     const savedSeq = this.localSeq;
     // Ids staged in this group, so a remote op can be checked against local ops not yet in the log.
-    const staged = group.some((intent) => intent.kind === 'remote') ? new Map<string, Op>() : undefined;
+    const staged = group.some((intent) => intent.kind === 'remote') ? new OpIdMap() : undefined;
     // Deferral counters for remote intents only: a group of 16K local writes needs none.
     const deferrals: ({ count: number } | undefined)[] = new Array(group.length);
     const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
@@ -530,14 +530,14 @@ export class Replica {
     }
   }
 
-  private stageLocal(inputs: readonly ValidInput[], staged: Map<string, Op> | undefined): Op[] {
+  private stageLocal(inputs: readonly ValidInput[], staged: OpIdMap | undefined): Op[] {
     const ops: Op[] = new Array(inputs.length);
     for (let i = 0; i < inputs.length; i++) ops[i] = this.stageOne(inputs[i] as ValidInput, staged);
     return ops;
   }
 
   /** Gives one write its id and timestamp. */
-  private stageOne(input: ValidInput, staged: Map<string, Op> | undefined): Op {
+  private stageOne(input: ValidInput, staged: OpIdMap | undefined): Op {
     const ts = this.hlc.tick();
     this.localSeq += 1;
     // Frozen: the same object sits in the log, the state, storage and the caller's hands.
@@ -546,21 +546,21 @@ export class Replica {
         ? { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'set', value: input.value }
         : { replica: this.replicaId, seq: this.localSeq, wall: ts.wall, logical: ts.logical, key: input.key, type: 'delete' },
     );
-    staged?.set(opIdString(op), op);
+    staged?.set(op);
     return op;
   }
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
-  private stageRemote(ops: readonly Op[], staged: Map<string, Op> = new Map(), deferred: { count: number }, horizon?: VersionVector): Op[] {
+  private stageRemote(ops: readonly Op[], staged: OpIdMap = new OpIdMap(), deferred: { count: number }, horizon?: VersionVector): Op[] {
     const fresh: Op[] = [];
     // This batch's own ids go to `staged` only once the whole batch is accepted: a rejected batch must not
     // make a later batch of the same group look like a duplicate (or a conflict) of ops never applied.
-    const mine = new Map<string, Op>();
+    const mine = new OpIdMap();
     for (const op of ops) {
-      const id = opIdString(op);
-      const known = this.log.get(op.replica, op.seq) ?? staged.get(id) ?? mine.get(id);
+      const known = this.log.get(op.replica, op.seq) ?? staged.get(op.replica, op.seq) ?? mine.get(op.replica, op.seq);
       if (known !== undefined) {
         if (!sameOpContent(known, op, jsonEqual)) {
+          const id = opIdString(op);
           throw new OpIdConflictError(`op id ${id} was already used for a different op: replica ${op.replica} reused sequence numbers (restored from a stale backup?)`, { replica: op.replica, seq: op.seq });
         }
         continue;
@@ -572,10 +572,10 @@ export class Replica {
         deferred.count += 1;
         continue;
       }
-      mine.set(id, op);
+      mine.set(op);
       fresh.push(op);
     }
-    for (const [id, op] of mine) staged.set(id, op);
+    staged.absorb(mine);
     for (const op of fresh) {
       this.hlc.observe(op);
       // Our own ops coming back from a peer means this storage is older than what we wrote (a restored backup): never reuse those seqs.
@@ -683,4 +683,31 @@ function lowerBound(sorted: readonly string[], target: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Ops by id (replica, seq) without building an id string per op: staging runs once per merged op. */
+class OpIdMap {
+  private readonly byReplica = new Map<string, Map<number, Op>>();
+
+  get(replica: string, seq: number): Op | undefined {
+    return this.byReplica.get(replica)?.get(seq);
+  }
+
+  set(op: Op): void {
+    let seqs = this.byReplica.get(op.replica);
+    if (seqs === undefined) {
+      seqs = new Map();
+      this.byReplica.set(op.replica, seqs);
+    }
+    seqs.set(op.seq, op);
+  }
+
+  /** Adds every op of `other` (moves them when this map is empty: the common single-batch group). */
+  absorb(other: OpIdMap): void {
+    for (const [replica, seqs] of other.byReplica) {
+      const mine = this.byReplica.get(replica);
+      if (mine === undefined) this.byReplica.set(replica, seqs);
+      else for (const [seq, op] of seqs) mine.set(seq, op);
+    }
+  }
 }
