@@ -1,7 +1,7 @@
 /** Merge is commutative, associative and idempotent; replicas exchanging ops in any order, with duplicates and gaps, converge. Replay: see fc-config.ts. */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ManualClock, type Op, Replica } from '../src/core/index.js';
+import { ManualClock, type Op, Replica, seededRandom } from '../src/core/index.js';
 import { fcParams } from './fc-config.js';
 import { KEYS, opSetArb, referenceFold, referenceVersionVector, sortedVv, valueArb, view } from './model.js';
 
@@ -54,7 +54,7 @@ type Command =
   | { kind: 'write'; at: number; key: string; value: unknown }
   | { kind: 'delete'; at: number; key: string }
   | { kind: 'clock'; at: number; deltaMs: number }
-  | { kind: 'sync'; from: number; to: number; keep: boolean[]; duplicate: number; reverse: boolean };
+  | { kind: 'sync'; from: number; to: number; keep: boolean[]; duplicate: number; shuffleSeed: number; racing: boolean };
 
 const commandArb = (replicas: number): fc.Arbitrary<Command> =>
   fc.oneof(
@@ -67,9 +67,21 @@ const commandArb = (replicas: number): fc.Arbitrary<Command> =>
       to: fc.nat(replicas - 1),
       keep: fc.array(fc.boolean(), { maxLength: 12 }),
       duplicate: fc.nat(3),
-      reverse: fc.boolean(),
+      shuffleSeed: fc.nat(),
+      // A racing sync is not awaited: the next command's write joins its commit group.
+      racing: fc.boolean(),
     }),
   );
+
+/** Fisher-Yates with a seeded generator, so a shrunk counterexample replays the same order. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = random.nextUint32() % (i + 1);
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
 
 describe('replicas', () => {
   it('exchanging ops in arbitrary orders, with duplicates and gaps, converge to the reference state', async () => {
@@ -80,6 +92,7 @@ describe('replicas', () => {
           const clocks = Array.from({ length: n }, (_, i) => new ManualClock(100 + i * 7));
           const replicas = await Promise.all(clocks.map((clock, i) => Replica.open({ replicaId: `r${i}`, clock })));
           const written: Op[] = [];
+          const racing: Promise<unknown>[] = [];
           for (const command of commands) {
             if (command.kind === 'write') written.push(await (replicas[command.at] as Replica).set(command.key, command.value));
             else if (command.kind === 'delete') written.push(await (replicas[command.at] as Replica).delete(command.key));
@@ -87,13 +100,14 @@ describe('replicas', () => {
             else {
               const from = replicas[command.from] as Replica;
               const to = replicas[command.to] as Replica;
-              // A lossy, reordering, duplicating link: drop some ops (gaps), repeat some, maybe reverse.
+              // A lossy, reordering, duplicating link: drop some ops (gaps), repeat some, shuffle.
               let ops = from.opsSince(to.versionVector()).filter((_, i) => command.keep[i] ?? true);
-              ops = ops.concat(ops.slice(0, command.duplicate));
-              if (command.reverse) ops.reverse();
-              await to.applyRemote(ops);
+              ops = shuffle(ops.concat(ops.slice(0, command.duplicate)), command.shuffleSeed);
+              if (command.racing) racing.push(to.applyRemote(ops));
+              else await to.applyRemote(ops);
             }
           }
+          await Promise.all(racing);
           // Liveness: heal the links and sync every pair until nothing is left to send.
           for (let round = 0; round < n; round++) {
             for (const from of replicas) for (const to of replicas) if (from !== to) await to.applyRemote(from.opsSince(to.versionVector()));
@@ -104,7 +118,7 @@ describe('replicas', () => {
           }
         },
       ),
-      fcParams(500),
+      fcParams(800),
     );
   });
 });
