@@ -278,6 +278,16 @@ export function runStorageConformance(harness: StorageHarness): void {
         expect(b.stateAt({ timestamp: at })).toEqual(new Map([...expected].sort(([x], [y]) => (x < y ? -1 : 1))));
         expect(b.stateAt({ versionVector: { hist: 270 } })).toEqual(b.stateAt({ timestamp: at }));
         await b.close();
+        // The retained amount is configurable per replica: compact() without arguments keeps historyOpsRetained ops.
+        const c = await Replica.open({ storage: await medium.open(), clock, historyOpsRetained: 20 });
+        const result = await c.compact();
+        expect(result.retainedOps).toBe(20);
+        expect(c.historyHorizon().base).toEqual({ hist: 280 });
+        await c.close();
+        const d = await openReplica(medium, clock);
+        expect(d.historyHorizon().base).toEqual({ hist: 280 });
+        expect(d.history('k3').map((op) => op.value)).toEqual([273, 283, 293]);
+        await d.close();
       });
     });
 
