@@ -157,9 +157,9 @@ function writeCharts(dir: string, figures: readonly Figure[]): Map<string, strin
         .sort((a, b) => a.x - b.x)
         .map((f) => [f.x, timed ? (perOpCost(f) ?? 0) : (f.value ?? 0)] as const),
     }));
-    const unit = timed ? 'ns per op' : (series.find((f) => f.unit !== undefined)?.unit ?? '');
+    const unit = `${timed ? 'CPU ns per op' : (series.find((f) => f.unit !== undefined)?.unit ?? '')}, lower is better`;
     const file = `${group}-${metric.replace(/[^a-z0-9]+/gi, '-')}-by-${axis}.svg`.toLowerCase();
-    writeFileSync(join(dir, file), lineChart({ title: `${group} ${metric}: ${unit} by ${axis}`, xLabel: axis, yLabel: unit, series: lines }));
+    writeFileSync(join(dir, file), lineChart({ title: `${group} ${metric} by ${axis}`, xLabel: axis, yLabel: unit, series: lines }));
     files.set(key, file);
   }
   return files;
@@ -229,8 +229,8 @@ export function writeReport(dir: string, env: Environment, figures: readonly Fig
   for (const [key, series] of bySeries(figures)) {
     const [group, metric, axis] = key.split('|') as [string, string, Axis];
     md.push(`### ${group}: ${metric} by ${axis}`, '');
-    const note = series.find((f) => f.note !== undefined)?.note;
-    if (note !== undefined) md.push(`Measures: ${note}.`, '');
+    const note = [...series].reverse().find((f) => f.note !== undefined)?.note;
+    if (note !== undefined) md.push(`Measures (at the largest size): ${note}.`, '');
     md.push(...table(series, axis), '');
     const chart = charts.get(key);
     if (chart !== undefined) md.push(`![${group} ${metric}](${chart})`, '');
