@@ -1,0 +1,156 @@
+/** The comparison benchmark's own parts: the adapters agree on semantics, the zipfian chooser is skewed and seeded, and the report helpers flag what they should. */
+import { describe, expect, it } from 'vitest';
+import { checkSets, lastWrite, readAll, writeSets } from '../../bench/compare/data.js';
+import type { Figure } from '../../bench/compare/figures.js';
+import { expect as benchExpect, SizeBudget, WrongResultError } from '../../bench/compare/measure.js';
+import { ratio, superlinearFlags } from '../../bench/compare/report.js';
+import { lineChart } from '../../bench/compare/svg.js';
+import { SYSTEMS } from '../../bench/compare/systems.js';
+import { ZipfianGenerator } from '../../bench/compare/zipf.js';
+
+describe('compared systems', () => {
+  for (const system of SYSTEMS) {
+    it(`${system.name}: writes, encodes, loads and merges deltas with the same results as the others`, async () => {
+      const doc = await system.create(0);
+      await writeSets(doc, 0, 2500, 700);
+      checkSets(doc, 2500, 700);
+      expect(readAll(doc, 2500, 700)).toBe(700);
+      const version = doc.version();
+      const full = doc.encodeState();
+      await writeSets(doc, 2500, 3000, 700);
+      const delta = doc.encodeSince(version);
+      const copy = await system.load(full, 1);
+      checkSets(copy, 2500, 700);
+      await copy.apply(delta);
+      checkSets(copy, 3000, 700);
+      await doc.write((w) => w.set('user', { name: 'ada', address: 'here' }));
+      expect(doc.get('user')).toEqual({ name: 'ada', address: 'here' });
+      await doc.close();
+      await copy.close();
+    });
+
+    it(`${system.name}: a wrong value fails the check`, async () => {
+      const doc = await system.create(0);
+      await writeSets(doc, 0, 100, 10);
+      await doc.write((w) => w.set('k3', -1));
+      expect(() => checkSets(doc, 100, 10)).toThrow(WrongResultError);
+      await doc.close();
+    });
+  }
+
+  it('concurrent writers converge to one winner whatever the merge order', async () => {
+    for (const system of SYSTEMS) {
+      const updates: Uint8Array[] = [];
+      for (let c = 0; c < 5; c++) {
+        const writer = await system.create(c + 1);
+        const origin = writer.version();
+        await writer.write((w) => w.set('v', c));
+        updates.push(writer.encodeSince(origin));
+        await writer.close();
+      }
+      const forward = await system.create(10);
+      const backward = await system.create(11);
+      for (const u of updates) await forward.apply(u);
+      for (const u of [...updates].reverse()) await backward.apply(u);
+      expect(forward.get('v'), system.name).toBe(backward.get('v'));
+      await forward.close();
+      await backward.close();
+    }
+  });
+});
+
+describe('data helpers', () => {
+  it('lastWrite names the last op that wrote a key', () => {
+    expect(lastWrite(10, 3, 0)).toBe(9);
+    expect(lastWrite(10, 3, 2)).toBe(8);
+    expect(lastWrite(2, 3, 2)).toBeUndefined();
+  });
+});
+
+describe('ZipfianGenerator', () => {
+  it('is deterministic for a seed and skewed toward few items', () => {
+    const a = new ZipfianGenerator(10_000, 42);
+    const b = new ZipfianGenerator(10_000, 42);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 50_000; i++) {
+      const x = a.next();
+      expect(x).toBe(b.next());
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(10_000);
+      counts.set(x, (counts.get(x) ?? 0) + 1);
+    }
+    const top = Math.max(...counts.values());
+    // Theta 0.99 over 10K items: the hottest item draws about 1/zeta(10K) ~ 10% of requests; uniform would be 0.01%.
+    expect(top / 50_000).toBeGreaterThan(0.05);
+    expect(counts.size).toBeGreaterThan(1000);
+  });
+
+  it('rejects a key space too small to be zipfian', () => {
+    expect(() => new ZipfianGenerator(1, 1)).toThrow(RangeError);
+  });
+});
+
+describe('report helpers', () => {
+  const fig = (system: Figure['system'], x: number, cpuMs: number): Figure => ({
+    group: 'g',
+    metric: 'throughput',
+    system,
+    axis: 'ops',
+    x,
+    ops: x,
+    opsPerSecond: (x * 1000) / cpuMs,
+    cpuMs,
+  });
+
+  it('flags a series whose per-op time more than doubles per size step, and only that one', () => {
+    const flags = superlinearFlags([fig('tidelog', 1000, 1), fig('tidelog', 10_000, 10), fig('yjs', 1000, 1), fig('yjs', 10_000, 50)]);
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toContain('yjs');
+  });
+
+  it('ratio says how many times better Tidelog is, for throughput and for bytes', () => {
+    expect(ratio(fig('tidelog', 1000, 1), fig('yjs', 1000, 2))).toBeCloseTo(2);
+    const bytes = (system: Figure['system'], value: number): Figure => ({ group: 'g', metric: 'bytes', system, axis: 'ops', x: 1, ops: 1, value, unit: 'bytes' });
+    expect(ratio(bytes('tidelog', 400), bytes('yjs', 100))).toBeCloseTo(0.25);
+  });
+
+  it('the size budget projects with the measured growth and skips what would blow it', () => {
+    const budget = new SizeBudget(1000);
+    budget.record('k', 10, 1000);
+    budget.record('k', 400, 10_000); // per-op time x4 per decade
+    expect(budget.projectMs('k', 100_000)).toBeCloseTo(16_000);
+    expect(budget.skipReason('k', 100_000)).toMatch(/skipped/);
+    expect(budget.skipReason('other', 100_000)).toBeUndefined();
+  });
+
+  it('the bench check throws a typed error', () => {
+    expect(() => benchExpect(false, 'nope')).toThrow(WrongResultError);
+  });
+
+  it('draws a chart with one polyline per series and escapes text', () => {
+    const svg = lineChart({
+      title: 'a <b>',
+      xLabel: 'ops',
+      yLabel: 'ns',
+      series: [
+        {
+          name: 'x',
+          points: [
+            [10, 1],
+            [100, 5],
+          ],
+        },
+        {
+          name: 'y',
+          points: [
+            [10, 2],
+            [100, 3],
+          ],
+        },
+      ],
+    });
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(svg).toContain('a &lt;b&gt;');
+    expect(svg.startsWith('<svg')).toBe(true);
+  });
+});
