@@ -36,6 +36,7 @@ interface Throughput {
 async function measure(options: SimOptions, iterations: number): Promise<Throughput> {
   let events = 0;
   let cpuMicros = 0;
+  let runs = 0;
   const bench = new Bench({ name: 'sim', iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
   bench.add(`sim ${options.replicas}x${options.steps}`, async () => {
     const cpu = process.cpuUsage();
@@ -43,14 +44,14 @@ async function measure(options: SimOptions, iterations: number): Promise<Through
     const used = process.cpuUsage(cpu);
     cpuMicros += used.user + used.system;
     events += result.events;
+    runs += 1;
   });
   await bench.run();
   const task = bench.tasks[0];
   const result = task?.result;
   if (result === undefined || result.state !== 'completed') throw new Error('sim bench did not complete');
-  const runs = result.latency.samplesCount;
-  const perRun = events / (runs + 1); // the warmup run is counted in `events`
-  return { events: perRun, wallMs: result.latency.mean, cpuMs: cpuMicros / 1_000 / (runs + 1) };
+  // Warmup runs are counted in `events` and `runs` too; every run of one seed has the same events.
+  return { events: events / runs, wallMs: result.latency.mean, cpuMs: cpuMicros / 1_000 / runs };
 }
 
 /** Runs the simulator suite. */

@@ -294,9 +294,9 @@ class Simulation implements NodeHost {
 
   /**
    * Restarts a crashed device. Recovery keeps the valid prefix of its log; if it
-   * dropped more than a torn unsynced tail (a checksum failure: a bit flip), ops
-   * this device already sent may be gone from it, so it must not write under its
-   * old id again: it comes back under a new id with what survived.
+   * dropped anything, ops this device already sent may be gone from it (a bit flip
+   * can look exactly like a torn tail), so it must not write under its old id
+   * again: it comes back under a new id with what survived.
    */
   private restart(node: SimNode): void {
     if (node.state !== 'down') return;
@@ -304,11 +304,10 @@ class Simulation implements NodeHost {
     if (report.droppedRecords > 0) {
       this.recordsDropped += report.droppedRecords;
       this.traceLine(`recovered ${node.name} dropped ${report.droppedRecords} records (${report.reason})`);
-      if (report.reason !== 'torn' || report.droppedRecords > 1) {
-        void this.reincarnate(node, node.medium);
-        return;
-      }
-      this.sweepLost();
+      // Even a "torn" last record may be a synced one whose length field flipped: recovery cannot tell them
+      // apart, and a synced record's ops may have been sent. Writing on under the old id could reuse their seqs.
+      void this.reincarnate(node, node.medium);
+      return;
     }
     void node.start();
   }
