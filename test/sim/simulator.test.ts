@@ -81,6 +81,13 @@ describe('simulator runs', () => {
     expect(result.writesAcked).toBeGreaterThan(250);
   });
 
+  it('passes every checker on a sweep of swarm seeds (each seed draws its own faults and rates)', async () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const result = await runSimulation(swarmOptions(seed, { steps: 400 }));
+      expect(result.violations, `seed ${seed}: replay with npx tidelog sim --replay ${seed} --steps 400`).toEqual([]);
+    }
+  });
+
   it('survives every fault at a high rate on a sweep of seeds', async () => {
     for (let seed = 300; seed < 306; seed++) {
       const result = await runSimulation(swarmOptions(seed, { steps: 300, faults: parseFaults('all'), faultRate: 0.08 }));
