@@ -3,6 +3,7 @@
  * (swarm testing), a replay with the trace printed, or a determinism check.
  * Exits non-zero on any violation.
  */
+import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { checkDeterminism } from '../sim/determinism.js';
 import { FAULT_NAMES, parseFaults, type SimOptions, type SimOverrides, swarmOptions } from '../sim/options.js';
@@ -10,9 +11,10 @@ import { describeAction } from '../sim/plan.js';
 import { excerptFor, failureReport, percentiles, replayCommand, summarize } from '../sim/report.js';
 import { shrinkPlan } from '../sim/shrink.js';
 import { runSimulation, type SimResult } from '../sim/simulator.js';
+import { renderTimeline } from '../sim/timeline.js';
 import { type Command, parseArgs } from './command.js';
 
-const CONTROL_FLAGS = new Set(['seed', 'seeds', 'runs', 'replay', 'check-determinism', 'no-shrink', 'shrink-runs', 'trace', 'quiet']);
+const CONTROL_FLAGS = new Set(['seed', 'seeds', 'runs', 'replay', 'check-determinism', 'no-shrink', 'shrink-runs', 'trace', 'quiet', 'html']);
 const STRING_OPTIONS = new Set(['keyDistribution', 'restoreMode', 'wipeMode', 'bug']);
 
 /** Turns `--kebab-name value` flags into option overrides. */
@@ -55,13 +57,19 @@ async function runOne(options: SimOptions, overrides: SimOverrides, flags: Map<s
   const echo = flags.has('trace') || flags.has('replay') ? out : undefined;
   const long = options.steps * options.replicas >= 100_000 && process.stderr.isTTY === true;
   const started = performance.now();
+  const html = flags.get('html');
   const result = await runSimulation(options, {
+    ...(typeof html === 'string' ? { keepTrace: true } : {}),
     ...(echo === undefined ? {} : { echo }),
     ...(long ? { onProgress: progressBar((s) => process.stderr.write(s)) } : {}),
   });
   if (long) process.stderr.write('\n');
   const wallMs = performance.now() - started;
   for (const line of summarize(result, wallMs)) out(line);
+  if (typeof html === 'string') {
+    writeFileSync(html, renderTimeline(result.traceLines ?? [], options.replicas, `tidelog sim seed ${options.seed}: ${result.violations.length} violation(s), trace hash ${result.traceHash}`));
+    out(`  timeline written to ${html}`);
+  }
   if (result.violations.length > 0) await explainFailure(result, overrides, flags, out);
   return result;
 }
@@ -126,7 +134,7 @@ async function sweep(firstSeed: number, count: number, overrides: SimOverrides, 
 /** The `sim` subcommand. */
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|a,b] [--seeds K] [--replay N] [--check-determinism]',
+  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|a,b] [--seeds K] [--replay N [--html F]] [--check-determinism]',
   summary: 'run the deterministic fault simulator (a seed, a sweep of seeds, a replay, or a determinism check)',
   async run(args) {
     const { options: flags } = parseArgs(args);

@@ -15,7 +15,8 @@ export interface NetworkHost {
   schedule(atMs: number, run: () => void): void;
   trace(line: string): void;
   /** Hands a frame to node `to` (which may be down or paused). */
-  deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean): void;
+  /** `sentAtMs`: when the frame was sent (for a replay, its original send time). */
+  deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void;
 }
 
 /** Counters the convergence measurement reads. */
@@ -38,7 +39,7 @@ export class SimNetwork {
   /** blocked[from * n + to]: frames on that link are lost. */
   private readonly blocked: Uint8Array;
   private readonly lastAtMs: Float64Array;
-  private readonly old: { from: number; bytes: Uint8Array }[] = [];
+  private readonly old: { from: number; bytes: Uint8Array; sentAtMs: number }[] = [];
   private oldNext = 0;
   private readonly n: number;
   private readonly fifo: boolean;
@@ -85,15 +86,17 @@ export class SimNetwork {
       atMs = Math.max(atMs, this.lastAtMs[link] as number);
       this.lastAtMs[link] = atMs;
     }
+    const sentAtMs = this.host.now();
     this.host.schedule(atMs, () => {
       this.counters.framesDelivered += 1;
-      this.host.deliver(from, to, bytes, false);
+      this.host.deliver(from, to, bytes, false, sentAtMs);
     });
   }
 
   private remember(from: number, bytes: Uint8Array): void {
-    if (this.old.length < REPLAY_RING_FRAMES) this.old.push({ from, bytes });
-    else this.old[this.oldNext] = { from, bytes };
+    const entry = { from, bytes, sentAtMs: this.host.now() };
+    if (this.old.length < REPLAY_RING_FRAMES) this.old.push(entry);
+    else this.old[this.oldNext] = entry;
     this.oldNext = (this.oldNext + 1) % REPLAY_RING_FRAMES;
   }
 
@@ -104,7 +107,7 @@ export class SimNetwork {
       let to = this.prng.int(this.n - 1);
       if (to >= frame.from) to += 1;
       this.counters.framesReplayed += 1;
-      this.host.deliver(frame.from, to, frame.bytes, true);
+      this.host.deliver(frame.from, to, frame.bytes, true, frame.sentAtMs);
     }
   }
 

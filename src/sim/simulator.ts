@@ -107,7 +107,7 @@ class Simulation implements NodeHost {
       now: () => this.nowMs,
       schedule: (atMs, run) => this.schedule(atMs, run),
       trace: (line) => this.traceLine(line),
-      deliver: (from, to, bytes, replayed) => this.deliver(from, to, bytes, replayed),
+      deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
     });
     const skew = new Prng(options.seed, 'skew');
     for (let i = 0; i < options.replicas; i++) {
@@ -190,12 +190,12 @@ class Simulation implements NodeHost {
     };
   }
 
-  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean): void {
+  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as SimNode;
     if (node.state === 'down') return;
     // A hello is answered synchronously; ops and snapshot frames start a merge.
     if (bytes[1] !== 1) this.asyncStarted = true;
-    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B`);
+    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B sent ${sentAtMs}`);
     node.whenRunning(() => node.transport.receive(bytes));
   }
 
@@ -212,7 +212,7 @@ class Simulation implements NodeHost {
       return;
     }
     this.count(action.kind);
-    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}`);
+    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}${action.kind === 'partition' ? `${action.shape} ${action.groupA.join(',')}` : ''}`);
     switch (action.kind) {
       case 'crash':
         this.nodeAt(action.node).crash(action.torn);

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseOverrides, simCommand } from '../../src/cli/sim.js';
 
@@ -48,6 +51,23 @@ describe('tidelog sim', () => {
     output = '';
     expect(await simCommand.run(['--seed', '4', '--steps', '100', '--check-determinism'])).toBe(0);
     expect(output).toMatch(/deterministic: seed 4 ran twice with identical traces/);
+  });
+
+  it('writes a self-contained HTML timeline of a run', async () => {
+    capture();
+    const dir = mkdtempSync(join(tmpdir(), 'tidelog-sim-'));
+    try {
+      const file = join(dir, 'run.html');
+      expect(await simCommand.run(['--seed', '6', '--steps', '200', '--faults', 'partition,pause,crash', '--fault-rate', '0.05', '--html', file])).toBe(0);
+      const html = readFileSync(file, 'utf8');
+      expect(html).toMatch(/^<!doctype html>/);
+      expect(html).toContain('<svg');
+      expect(html).toContain('final heal at');
+      expect(html).toMatch(/n\d converged \(last change\)/);
+      expect(output).toContain(`timeline written to ${file}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects unknown options and bad values with typed errors', () => {
