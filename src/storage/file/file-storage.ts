@@ -42,9 +42,13 @@ export interface FileStorageOptions {
 
 /** Sizes and counters of an open file log. */
 export interface FileStorageStats {
+  /** Segment files in use. */
   readonly segments: number;
+  /** Their total valid length. */
   readonly segmentBytes: number;
+  /** The current snapshot file, if any. */
   readonly snapshotFile: string | undefined;
+  /** Its size. */
   readonly snapshotBytes: number;
   /** fdatasync calls made by group commit since open. */
   readonly syncs: number;

@@ -79,12 +79,17 @@ export interface SegmentState {
 
 /** Everything recovered from a directory. */
 export interface RecoveredLog {
+  /** The verified `meta.json`, absent for a new database. */
   readonly meta: StorageMeta | undefined;
+  /** The newest verified snapshot. */
   readonly snapshot: Snapshot | undefined;
   /** Index of the loaded snapshot (the first segment it does not cover), 0 if none. */
   readonly snapshotIndex: number;
+  /** Every intact batch after the snapshot, in log order. */
   readonly batches: Op[][];
+  /** The segments kept, in order (the last one receives appends). */
   readonly segments: SegmentState[];
+  /** What was found and done. */
   readonly report: RecoveryReport;
 }
 

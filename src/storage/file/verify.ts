@@ -9,9 +9,13 @@ export interface VerifyReport {
   readonly ok: boolean;
   /** Every problem, in file order. Torn tails are listed too: the next open cuts them off. */
   readonly damage: readonly DamageFinding[];
+  /** The snapshot that verified, if any. */
   readonly snapshotFile: string | undefined;
+  /** Segment files read. */
   readonly segmentsRead: number;
+  /** Intact records read. */
   readonly recordsRead: number;
+  /** Ops in those records. */
   readonly opsRead: number;
 }
 
