@@ -35,6 +35,8 @@ const REPLAY_RING_FRAMES = 256;
 export class SimNetwork {
   /** Faults on (the safety phase); off after the final heal. */
   faultsOn = true;
+  /** Ops and snapshot frames scheduled and not delivered yet (hellos excluded: they carry no ops). */
+  dataInFlight = 0;
   readonly counters: NetworkCounters = { framesSent: 0, bytesSent: 0, framesDelivered: 0, framesDropped: 0, framesDuplicated: 0, framesReplayed: 0 };
   /** blocked[from * n + to]: frames on that link are lost. */
   private readonly blocked: Uint8Array;
@@ -87,7 +89,10 @@ export class SimNetwork {
       this.lastAtMs[link] = atMs;
     }
     const sentAtMs = this.host.now();
+    const data = bytes[1] !== 1;
+    if (data) this.dataInFlight += 1;
     this.host.schedule(atMs, () => {
+      if (data) this.dataInFlight -= 1;
       this.counters.framesDelivered += 1;
       this.host.deliver(from, to, bytes, false, sentAtMs);
     });

@@ -9,7 +9,7 @@
  * which drains every microtask that event started. No real timer or I/O runs
  * inside a simulation, so nothing else can interleave.
  */
-import { compareOps, type Op, opIdString } from '../core/op.js';
+import { type Op, opIdString } from '../core/op.js';
 import { randomReplicaId } from '../core/random.js';
 import { Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvEqual } from '../core/version-vector.js';
@@ -390,6 +390,11 @@ class Simulation implements NodeHost {
     this.schedule(this.nowMs + 1, () => this.pollConvergence());
   }
 
+  /**
+   * Converged = every replica agrees (equal vectors, equal states). They must then stay converged while the
+   * protocol goes quiet and until no ops frame is in flight (a slow frame sent before the heal may still
+   * carry ops nobody else holds); if they drift apart again, the measurement restarts from there.
+   */
   private pollConvergence(): void {
     const deadlineMs = this.plan.healAtMs + this.options.livenessBudgetMs;
     if (this.convergedAtMs === undefined && this.isConverged()) {
@@ -399,11 +404,8 @@ class Simulation implements NodeHost {
         messages: this.network.counters.framesSent - this.atHeal.frames,
         bytes: this.network.counters.bytesSent - this.atHeal.bytes,
       };
-      this.traceLine(`converged after ${this.convergence.ms.toFixed(1)}ms`);
-      // Stay a while: converged replicas must stay converged while the protocol goes quiet.
-      this.schedule(this.nowMs + 2 * this.options.antiEntropyIntervalMs + this.options.delayMsMax + 1, () => {
-        this.stopped = true;
-      });
+      this.traceLine(`converged after ${this.convergence.ms}ms`);
+      this.schedule(this.nowMs + 2 * this.options.antiEntropyIntervalMs + this.options.delayMsMax + 1, () => this.confirmQuiet());
       return;
     }
     if (this.nowMs >= deadlineMs) {
@@ -411,7 +413,25 @@ class Simulation implements NodeHost {
       this.stopped = true;
       return;
     }
-    this.schedule(this.nowMs + 5, () => this.pollConvergence());
+    if (this.convergedAtMs === undefined) this.schedule(this.nowMs + 5, () => this.pollConvergence());
+  }
+
+  private confirmQuiet(): void {
+    const converged = this.isConverged();
+    if (converged && this.network.dataInFlight === 0) {
+      this.stopped = true;
+      return;
+    }
+    if (converged) {
+      // Stale frames still landing: wait them out, within the liveness budget.
+      if (this.nowMs < this.plan.healAtMs + this.options.livenessBudgetMs) this.schedule(this.nowMs + 50, () => this.confirmQuiet());
+      else this.stopped = true;
+      return;
+    }
+    this.traceLine('diverged again after convergence');
+    this.convergedAtMs = undefined;
+    this.convergence = undefined;
+    this.pollConvergence();
   }
 
   /** Every device up, every version vector equal, every state equal. */
@@ -439,9 +459,4 @@ class Simulation implements NodeHost {
       this.history.violations.push({ checker: 'equal-vectors', message, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
     }
   }
-}
-
-/** Sorts ops in merge order (exported for checkers). */
-export function sortOps(ops: Op[]): Op[] {
-  return ops.sort(compareOps);
 }
