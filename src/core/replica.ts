@@ -456,8 +456,9 @@ export class Replica {
 
   private async commitMixed(group: readonly Intent[]): Promise<ItemOutcome[]> {
     const savedSeq = this.localSeq;
-    // Ids staged in this group, so a remote op can be checked against local ops not yet in the log.
-    const staged = group.some((intent) => intent.kind === 'remote') ? new OpIdMap() : undefined;
+    // Ids staged in this group, so a remote op can be checked against ops of earlier intents not yet in the log
+    // (a group of one intent has none).
+    const staged = group.length > 1 && group.some((intent) => intent.kind === 'remote') ? new OpIdMap() : undefined;
     // Deferral counters for remote intents only: a group of 16K local writes needs none.
     const deferrals: ({ count: number } | undefined)[] = new Array(group.length);
     const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
@@ -551,13 +552,21 @@ export class Replica {
   }
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
-  private stageRemote(ops: readonly Op[], staged: OpIdMap = new OpIdMap(), deferred: { count: number }, horizon?: VersionVector): Op[] {
+  private stageRemote(ops: readonly Op[], staged: OpIdMap | undefined, deferred: { count: number }, horizon?: VersionVector): Op[] {
     const fresh: Op[] = [];
-    // This batch's own ids go to `staged` only once the whole batch is accepted: a rejected batch must not
-    // make a later batch of the same group look like a duplicate (or a conflict) of ops never applied.
-    const mine = new OpIdMap();
+    // An op above the highest seq this batch already accepted from its replica cannot repeat one of them, so
+    // the in-batch index is built only when a batch steps back in seq order (opsSince sends ascending seqs).
+    const highest = new Map<string, number>();
+    let mine: OpIdMap | undefined;
     for (const op of ops) {
-      const known = this.log.get(op.replica, op.seq) ?? staged.get(op.replica, op.seq) ?? mine.get(op.replica, op.seq);
+      let known = this.log.get(op.replica, op.seq) ?? staged?.get(op.replica, op.seq);
+      if (known === undefined && op.seq <= (highest.get(op.replica) ?? 0)) {
+        if (mine === undefined) {
+          mine = new OpIdMap();
+          for (const accepted of fresh) mine.set(accepted);
+        }
+        known = mine.get(op.replica, op.seq);
+      }
       if (known !== undefined) {
         if (!sameOpContent(known, op, jsonEqual)) {
           const id = opIdString(op);
@@ -572,10 +581,13 @@ export class Replica {
         deferred.count += 1;
         continue;
       }
-      mine.set(op);
+      mine?.set(op);
+      if (op.seq > (highest.get(op.replica) ?? 0)) highest.set(op.replica, op.seq);
       fresh.push(op);
     }
-    staged.absorb(mine);
+    // This batch's ids reach `staged` only once the whole batch is accepted: a rejected batch must not
+    // make a later batch of the same group look like a duplicate (or a conflict) of ops never applied.
+    if (staged !== undefined) for (const op of fresh) staged.set(op);
     for (const op of fresh) {
       this.hlc.observe(op);
       // Our own ops coming back from a peer means this storage is older than what we wrote (a restored backup): never reuse those seqs.
@@ -702,12 +714,4 @@ class OpIdMap {
     seqs.set(op.seq, op);
   }
 
-  /** Adds every op of `other` (moves them when this map is empty: the common single-batch group). */
-  absorb(other: OpIdMap): void {
-    for (const [replica, seqs] of other.byReplica) {
-      const mine = this.byReplica.get(replica);
-      if (mine === undefined) this.byReplica.set(replica, seqs);
-      else for (const [seq, op] of seqs) mine.set(seq, op);
-    }
-  }
 }

@@ -1,5 +1,6 @@
 /** The comparison benchmark's own parts: the adapters agree on semantics, the zipfian chooser is skewed and seeded, and the report helpers flag what they should. */
 import { describe, expect, it } from 'vitest';
+import { ManualClock, type Op, Replica } from '../../src/core/index.js';
 import { checkSets, lastWrite, readAll, writeSets } from '../../bench/compare/data.js';
 import type { Figure } from '../../bench/compare/figures.js';
 import { expect as benchExpect, SizeBudget, WrongResultError } from '../../bench/compare/measure.js';
@@ -152,5 +153,34 @@ describe('report helpers', () => {
     expect(svg.match(/<polyline/g)).toHaveLength(2);
     expect(svg).toContain('a &lt;b&gt;');
     expect(svg.startsWith('<svg')).toBe(true);
+  });
+});
+
+describe('remote staging (core change made for this benchmark)', () => {
+  // applyRemote only indexes a batch when it steps back in seq order: these cover that path.
+  const op = (seq: number, value: number): Op => ({ replica: 'peer', seq, wall: 1000 + seq, logical: 0, key: `k${seq}`, type: 'set', value });
+
+  it('finds duplicates and conflicts inside a batch that is out of seq order', async () => {
+    const r = await Replica.open({ replicaId: 'me', clock: new ManualClock(1) });
+    expect(await r.applyRemote([op(3, 3), op(5, 5), op(3, 3), op(4, 4), op(1, 1)])).toMatchObject({ applied: 4, duplicates: 1 });
+    await expect(r.applyRemote([op(7, 7), op(6, 6), op(7, 70)])).rejects.toMatchObject({ code: 'OP_ID_CONFLICT' });
+    expect(r.has('k6')).toBe(false);
+    expect(r.versionVector()).toEqual({ peer: 1 });
+    expect(await r.applyRemote([op(2, 2), op(6, 6)])).toMatchObject({ applied: 2, duplicates: 0 });
+    expect(r.versionVector()).toEqual({ peer: 6 });
+    await r.close();
+  });
+
+  it('checks a batch against another batch of the same commit group', async () => {
+    const r = await Replica.open({ replicaId: 'me', clock: new ManualClock(1) });
+    // Submitted in the same tick: one commit group.
+    const first = r.applyRemote([op(1, 1), op(2, 2)]);
+    const second = r.applyRemote([op(2, 20)]);
+    const third = r.applyRemote([op(2, 2), op(3, 3)]);
+    expect(await first).toMatchObject({ applied: 2 });
+    await expect(second).rejects.toMatchObject({ code: 'OP_ID_CONFLICT' });
+    expect(await third).toMatchObject({ applied: 1, duplicates: 1 });
+    expect(r.get('k2')).toBe(2);
+    await r.close();
   });
 });
