@@ -180,6 +180,8 @@ export function headlineFigures(figures: readonly Figure[]): Map<string, { x: nu
 
 function headline(figures: readonly Figure[]): string[] {
   const lines = [
+    'Each workload at the largest size every system ran (the tables further down have every size, including 1M where Automerge was skipped).',
+    '',
     `| workload | size | ${SYSTEM_NAMES.join(' | ')} | ${OTHERS.map((o) => `tidelog vs ${o}`).join(' | ')} |`,
     `| --- | ---: | ${SYSTEM_NAMES.map(() => '---:').join(' | ')} | ${OTHERS.map(() => '---:').join(' | ')} |`,
   ];
