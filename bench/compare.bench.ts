@@ -14,7 +14,7 @@ import type { Figure, RunContext } from './compare/figures.js';
 import { runMachine } from './compare/machine.js';
 import { progress, SizeBudget } from './compare/measure.js';
 import { runMemory } from './compare/memory.js';
-import { environment, headlineFigures, ratio, writeReport } from './compare/report.js';
+import { type Environment, environment, headlineFigures, ratio, writeReport } from './compare/report.js';
 import { runMerge, runSets } from './compare/sets.js';
 import type { MapSystem } from './compare/system.js';
 import { shortNumber } from './compare/svg.js';
@@ -159,6 +159,21 @@ function relaySection(): string[] {
   return [...lines, ''];
 }
 
+/** Writes compare.md, compare.json and the charts for a run's figures (also used by `bench/compare/render.ts` to re-render a saved run). */
+export function writeCompareReport(dir: string, env: Environment, figures: readonly Figure[]): void {
+  const objectNote = [
+    '## Notes',
+    '',
+    ...ALL_SYSTEMS.map((s) => `- ${s.version}: objects stored as ${s.objectModel}.`),
+    '- Tidelog’s “full state” is its op log: every op with its id and HLC timestamp, as the shared JSON codec writes it (what a peer needs to merge with history). The compacted figure (one winning op per key) is what `compact()` keeps.',
+    '- (c) applies each client’s update on its own, as crdt-benchmarks does, for every system (Loro’s `importBatch` and Automerge’s `applyChanges` on many changes at once would be faster; so would one `applyRemote` of all the ops).',
+    '- Where Tidelog’s time goes, from `node --cpu-prof` profiles of these workloads: [docs/benchmarks.md](../../docs/benchmarks.md).',
+    '- Writes are committed every 1,000 ops for every system (a Yjs transaction, an Automerge change, a Loro commit; Tidelog calls `set` per op and awaits the last promise of the 1,000: group commit folds them into one append to `MemoryStorage`).',
+    '',
+  ];
+  writeReport(dir, env, figures, { sections: [...machineSection(figures), ...relaySection(), ...objectNote] });
+}
+
 /** The comparison suite, discovered by `bench/run.ts`. */
 export async function compareSuite(opts: SuiteOptions): Promise<BenchResult[]> {
   const p = plan(opts.quick);
@@ -169,18 +184,8 @@ export async function compareSuite(opts: SuiteOptions): Promise<BenchResult[]> {
   progress(`systems: ${SYSTEMS.map((s) => s.version).join(', ')}`);
   await runAll(ctx, p);
   const env = environment(opts.quick, Object.fromEntries(SYSTEMS.map((s) => [s.name, s.version])), loadAtStart);
-  const objectNote = [
-    '## Notes',
-    '',
-    ...SYSTEMS.map((s) => `- ${s.version}: objects stored as ${s.objectModel}.`),
-    '- Tidelog’s “full state” is its op log: every op with its id and HLC timestamp, as the shared JSON codec writes it (what a peer needs to merge with history). The compacted figure (one winning op per key) is what `compact()` keeps.',
-    '- (c) applies each client’s update on its own, as crdt-benchmarks does, for every system (Loro’s `importBatch` and Automerge’s `applyChanges` on many changes at once would be faster; so would one `applyRemote` of all the ops).',
-    '- Where Tidelog’s time goes, from `node --cpu-prof` profiles of these workloads: [docs/benchmarks.md](../../docs/benchmarks.md).',
-    '- Writes are committed every 1,000 ops for every system (a Yjs transaction, an Automerge change, a Loro commit; Tidelog calls `set` per op and awaits the last promise of the 1,000: group commit folds them into one append to `MemoryStorage`).',
-    '',
-  ];
   const dir = fileURLToPath(new URL(opts.quick ? '../reports/quick/compare/' : '../reports/compare/', import.meta.url));
-  writeReport(dir, env, ctx.figures, { sections: [...machineSection(ctx.figures), ...relaySection(), ...objectNote] });
+  writeCompareReport(dir, env, ctx.figures);
   progress(`report written to ${dir}compare.md`);
   return toResults(ctx.figures);
 }

@@ -128,7 +128,7 @@ export function superlinearFlags(figures: readonly Figure[], factorMax = 2): str
         const [group, metric, axis] = key.split('|');
         // A fixed-size operation (a 1,000-op delta) on a growing state: its cost should not depend on the state at all.
         const kind =
-          a.ops === b.ops
+          a.ops === b.ops && axis === 'ops'
             ? 'cost grows with the size of the state it runs on'
             : axis === 'ops' || axis === 'clients'
               ? 'grows faster than linearly'
