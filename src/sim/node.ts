@@ -118,6 +118,8 @@ export class SimNode {
       batchBytesMax: this.options.sessionBatchBytesMax,
       antiEntropyIntervalMs: repair ? this.options.antiEntropyIntervalMs : 0,
       helloBackoffMs: repair ? Math.min(100, this.options.antiEntropyIntervalMs) : 1e15,
+      // About two round trips of the simulated network: what a real client would estimate from its RTT.
+      resendAfterMs: 4 * this.options.delayMsMax + 20,
       decode: sharedDecode,
       onError: (error) => this.host.onSyncError(this, error.code, error.message),
     });

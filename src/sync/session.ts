@@ -9,7 +9,7 @@ import { encodeOps } from '../core/codec.js';
 import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogError } from '../core/errors.js';
 import type { Op } from '../core/op.js';
 import type { ApplyResult, ChangeEvent, Replica } from '../core/replica.js';
-import { type VersionVector, vvCovers, vvDominates } from '../core/version-vector.js';
+import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
 import { decodeMessage, encodeMessage, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
@@ -28,6 +28,12 @@ export interface SyncSessionOptions {
   readonly antiEntropyIntervalMs?: number;
   /** Least time between two unsolicited hellos to the same peer (gap repair, hello-backs). Default 100 ms. */
   readonly helloBackoffMs?: number;
+  /**
+   * How long ops sent in answer to a peer's hello count as on their way: hellos from that peer within this
+   * time get only what was not sent yet, so a slow link (or a peer that asks again before the answer lands)
+   * does not get the same ops over and over. After it, everything missing is sent again. Default 1,000 ms.
+   */
+  readonly resendAfterMs?: number;
   /** Most peers remembered. Default 1,024. */
   readonly peersMax?: number;
   /**
@@ -97,6 +103,8 @@ interface PeerState {
   transfer: PendingTransfer | undefined;
   /** What the peer said it holds in its latest hello. */
   versionVector: VersionVector | undefined;
+  /** What we answered this peer with lately: per replica, the seq up to which it should now hold ops. */
+  sent: { vv: Record<string, number>; atMs: number } | undefined;
 }
 
 type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
@@ -110,6 +118,7 @@ export class SyncSession {
   private readonly antiEntropyIntervalMs: number;
   private readonly helloBackoffMs: number;
   private readonly peersMax: number;
+  private readonly resendAfterMs: number;
   private readonly peers = new Map<string, PeerState>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly counters: Counters = {
@@ -131,6 +140,7 @@ export class SyncSession {
   private unsubscribe: (() => void) | undefined;
   private cancelTick: CancelTimer | undefined;
   private roundRobin = 0;
+  private lastRepairHelloMs = Number.NEGATIVE_INFINITY;
   private nextTransferId = 0;
 
   constructor(
@@ -145,6 +155,7 @@ export class SyncSession {
     this.antiEntropyIntervalMs = nonNegative(options.antiEntropyIntervalMs, 5_000, 'antiEntropyIntervalMs');
     this.helloBackoffMs = nonNegative(options.helloBackoffMs, 100, 'helloBackoffMs');
     this.peersMax = positive(options.peersMax, 1_024, 'peersMax');
+    this.resendAfterMs = nonNegative(options.resendAfterMs, 1_000, 'resendAfterMs');
   }
 
   /** Attaches to the transport and the replica; runs anti-entropy whenever the transport comes up. */
@@ -157,6 +168,7 @@ export class SyncSession {
       up: () => this.onUp(),
       down: () => {
         this.connected = false;
+        this.forgetSent();
       },
     });
     this.connected = this.transport.connected;
@@ -200,6 +212,7 @@ export class SyncSession {
   private onUp(): void {
     if (!this.running) return;
     this.connected = true;
+    this.forgetSent();
     this.sendHello(undefined, true);
   }
 
@@ -219,7 +232,15 @@ export class SyncSession {
       return;
     }
     // A broadcast room: frames for others, and our own frames echoed or replayed, are not ours to act on.
-    if (message.from === this.replica.replicaId || (message.to !== undefined && message.to !== this.replica.replicaId)) return;
+    if (message.from === this.replica.replicaId) return;
+    if (message.to !== undefined && message.to !== this.replica.replicaId) {
+      // Overheard hellos still tell what their sender holds: the tick uses it to ask a peer that has something.
+      if (message.type === 'hello') {
+        const peer = this.peer(message.from);
+        if (peer !== undefined) peer.versionVector = message.versionVector;
+      }
+      return;
+    }
     this.counters.framesReceived += 1;
     this.counters.bytesReceived += bytes.length;
     const peer = this.peer(message.from);
@@ -311,18 +332,34 @@ export class SyncSession {
 
   /** Sends `to` what its vector says it lacks: a snapshot transfer first if it is behind our horizon. */
   private sendMissing(to: string, theirs: VersionVector): void {
-    const missing = this.replica.opsSince(theirs);
-    if (missing.length === 0) return;
     const horizon = this.replica.horizon();
     let framesLeft = this.responseFramesMax;
     if (!vvDominates(theirs, horizon)) {
+      const missing = this.replica.opsSince(theirs);
       const summary = missing.filter((op) => vvCovers(horizon, op.replica, op.seq));
       const tail = missing.filter((op) => !vvCovers(horizon, op.replica, op.seq));
       framesLeft -= this.sendSnapshot(to, horizon, summary);
       if (framesLeft > 0) this.sendOps(to, tail, framesLeft);
       return;
     }
-    this.sendOps(to, missing, framesLeft);
+    const peer = this.peers.get(to);
+    const nowMs = this.scheduler.now();
+    if (peer?.sent !== undefined && nowMs - peer.sent.atMs >= this.resendAfterMs) peer.sent = undefined;
+    const base = peer?.sent === undefined ? theirs : vvMerge(theirs, peer.sent.vv);
+    const missing = this.replica.opsSince(base);
+    if (missing.length === 0) return;
+    const sent: Op[] = [];
+    this.sendOps(to, missing, framesLeft, sent);
+    if (peer === undefined || sent.length === 0) return;
+    // Only a contiguous prefix counts as on its way: ops we hold past a hole of our own say nothing about the hole.
+    const mine = this.replica.versionVector();
+    const record = peer.sent ?? { vv: { ...theirs }, atMs: nowMs };
+    for (const op of sent) if (op.seq <= (mine[op.replica] ?? 0) && op.seq > (record.vv[op.replica] ?? 0)) record.vv[op.replica] = op.seq;
+    peer.sent = record;
+  }
+
+  private forgetSent(): void {
+    for (const peer of this.peers.values()) peer.sent = undefined;
   }
 
   private sendSnapshot(to: string, horizon: VersionVector, summary: readonly Op[]): number {
@@ -339,24 +376,24 @@ export class SyncSession {
     return chunks.length;
   }
 
-  private sendOps(to: string | undefined, ops: readonly Op[], framesMax: number): void {
+  private sendOps(to: string | undefined, ops: readonly Op[], framesMax: number, sent?: Op[]): void {
     const budget = { frames: framesMax };
-    for (let start = 0; start < ops.length && budget.frames > 0; start += this.batchOpsMax) this.sendBatch(to, ops.slice(start, start + this.batchOpsMax), budget);
+    for (let start = 0; start < ops.length && budget.frames > 0; start += this.batchOpsMax) this.sendBatch(to, ops.slice(start, start + this.batchOpsMax), budget, sent);
   }
 
   /** Encodes a batch once; only a frame over `batchBytesMax` is split (in halves) and re-encoded. */
-  private sendBatch(to: string | undefined, batch: readonly Op[], budget: { frames: number }): void {
+  private sendBatch(to: string | undefined, batch: readonly Op[], budget: { frames: number }, sent?: Op[]): void {
     if (budget.frames <= 0) return;
     const message: OpsMessage = to === undefined ? { type: 'ops', from: this.replica.replicaId, ops: batch } : { type: 'ops', from: this.replica.replicaId, to, ops: batch };
     const frame = encodeMessage(message);
     if (batch.length > 1 && frame.length > this.batchBytesMax + FRAME_OVERHEAD_BYTES) {
       const half = batch.length >>> 1;
-      this.sendBatch(to, batch.slice(0, half), budget);
-      this.sendBatch(to, batch.slice(half), budget);
+      this.sendBatch(to, batch.slice(0, half), budget, sent);
+      this.sendBatch(to, batch.slice(half), budget, sent);
       return;
     }
     budget.frames -= 1;
-    this.sendFrame(frame, batch.length);
+    if (this.sendFrame(frame, batch.length)) sent?.push(...batch);
   }
 
   /** Splits ops into batches bounded by `batchOpsMax` and `batchBytesMax` (halving until each fits). */
@@ -381,12 +418,13 @@ export class SyncSession {
     this.sendFrame(encodeMessage(message), opCount);
   }
 
-  private sendFrame(frame: Uint8Array, opCount: number): void {
-    if (!this.connected || (this.fenced && opCount > 0)) return;
+  private sendFrame(frame: Uint8Array, opCount: number): boolean {
+    if (!this.connected || (this.fenced && opCount > 0)) return false;
     this.counters.framesSent += 1;
     this.counters.bytesSent += frame.length;
     this.counters.opsSent += opCount;
     this.transport.send(frame);
+    return true;
   }
 
   // ---- merging ------------------------------------------------------------
@@ -418,14 +456,23 @@ export class SyncSession {
 
   // ---- bookkeeping --------------------------------------------------------
 
+  /**
+   * Unsolicited hellos (gap repair, "you have more than me") are limited to one per `helloBackoffMs` in
+   * all: any one peer answers with everything we lack, so asking every peer that shows a gap would make
+   * each of them send the same ops (N^2 frames in a large room after a partition heals).
+   */
   private helloDue(peer: PeerState | undefined): boolean {
-    return peer === undefined || this.scheduler.now() - peer.lastHelloSentMs >= this.helloBackoffMs;
+    const nowMs = this.scheduler.now();
+    if (nowMs - this.lastRepairHelloMs < this.helloBackoffMs) return false;
+    if (peer !== undefined && nowMs - peer.lastHelloSentMs < this.helloBackoffMs) return false;
+    this.lastRepairHelloMs = nowMs;
+    return true;
   }
 
   private peer(id: string): PeerState | undefined {
     let peer = this.peers.get(id);
     if (peer === undefined && this.peers.size < this.peersMax) {
-      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined };
+      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined };
       this.peers.set(id, peer);
     }
     return peer;
@@ -440,7 +487,7 @@ export class SyncSession {
     });
   }
 
-  /** One anti-entropy round: a hello to the next peer in turn (to everyone until a peer is known). */
+  /** One anti-entropy round: a hello to a peer known to hold ops we lack, else the next in turn (to everyone until a peer is known). */
   private tick(): void {
     if (!this.running || !this.connected) return;
     const ids = [...this.peers.keys()];
@@ -448,7 +495,18 @@ export class SyncSession {
       this.sendHello(undefined, true);
       return;
     }
-    const to = ids[this.roundRobin++ % ids.length] as string;
+    // Prefer the next peer (in turn) known to hold ops we lack; otherwise plain round robin.
+    const mine = this.replica.versionVector();
+    let to = ids[this.roundRobin % ids.length] as string;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[(this.roundRobin + i) % ids.length] as string;
+      const theirs = this.peers.get(id)?.versionVector;
+      if (theirs !== undefined && !vvDominates(mine, theirs)) {
+        to = id;
+        break;
+      }
+    }
+    this.roundRobin += 1;
     this.sendHello(to, true);
   }
 

@@ -200,6 +200,40 @@ describe('SyncSession', () => {
     expect(b.replica.versionVector()).toEqual({ a: 2 });
   });
 
+  it('does not answer a repeated hello with the same ops until resendAfterMs has passed', async () => {
+    const room = new MemoryRoom();
+    const { nodes, scheduler } = await makeNodes(['a'], { antiEntropyIntervalMs: 0, resendAfterMs: 500 }, room);
+    const [a] = nodes as [Node];
+    await a.replica.batch(Array.from({ length: 20 }, (_, i) => ({ type: 'set' as const, key: `k${i}`, value: i })));
+    const probe = room.join();
+    const opsToB: number[] = [];
+    probe.listen({
+      frame: (bytes) => {
+        const message = decodeMessage(bytes);
+        if (message.type === 'ops' && message.to === 'b') opsToB.push(message.ops.length);
+      },
+      up() {},
+      down() {},
+    });
+    start(nodes);
+    await settle();
+    const hello = encodeMessage({ type: 'hello', from: 'b', to: 'a', versionVector: {}, horizon: {}, tips: {}, replyWanted: false });
+    probe.send(hello);
+    await settle();
+    expect(opsToB.reduce((x, y) => x + y, 0)).toBe(20);
+    probe.send(hello); // asked again before the answer could have landed: nothing new to send
+    await settle();
+    expect(opsToB.reduce((x, y) => x + y, 0)).toBe(20);
+    await a.replica.set('late', 1); // a new op is still sent (pushed, and answered)
+    probe.send(hello);
+    await settle();
+    expect(opsToB.reduce((x, y) => x + y, 0)).toBe(21);
+    scheduler.advance(500);
+    probe.send(hello); // the window passed: everything b still lacks goes again
+    await settle();
+    expect(opsToB.reduce((x, y) => x + y, 0)).toBe(42);
+  });
+
   it('ignores frames addressed to other replicas and its own echoed frames', async () => {
     const { nodes } = await makeNodes(['a', 'b']);
     const [a, b] = nodes as [Node, Node];
