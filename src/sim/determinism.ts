@@ -21,9 +21,14 @@ export async function checkDeterminism(options: SimOptions): Promise<Determinism
   const la = a.traceLines ?? [];
   const lb = b.traceLines ?? [];
   const hashes: [string, string] = [a.traceHash, b.traceHash];
-  const length = Math.max(la.length, lb.length);
-  for (let i = 0; i < length; i++) {
-    if (la[i] !== lb[i]) return { identical: false, hashes, events: a.events, firstDifference: { index: i, first: la[i] ?? '(run ended)', second: lb[i] ?? '(run ended)' } };
-  }
+  const firstDifference = firstTraceDifference(la, lb);
+  if (firstDifference !== undefined) return { identical: false, hashes, events: a.events, firstDifference };
   return { identical: a.traceHash === b.traceHash, hashes, events: a.events };
+}
+
+/** The first line where two traces differ (a missing line reads `(run ended)`), or undefined when they are equal. */
+export function firstTraceDifference(a: readonly string[], b: readonly string[]): { index: number; first: string; second: string } | undefined {
+  const length = Math.max(a.length, b.length);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return { index: i, first: a[i] ?? '(run ended)', second: b[i] ?? '(run ended)' };
+  return undefined;
 }

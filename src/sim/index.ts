@@ -8,5 +8,5 @@ export { excerptFor, failureReport, percentile, percentiles, replayCommand, summ
 export { type ShrinkResult, shrinkPlan } from './shrink.js';
 export { type ConvergenceMeasure, type RunHooks, runSimulation, type SimResult } from './simulator.js';
 export { crc32, type RecoveryReport, SimMedium, SimStorage } from './storage.js';
-export { checkDeterminism, type DeterminismReport } from './determinism.js';
+export { checkDeterminism, type DeterminismReport, firstTraceDifference } from './determinism.js';
 export { renderTimeline } from './timeline.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDeterminism } from '../../src/sim/determinism.js';
+import { checkDeterminism, firstTraceDifference } from '../../src/sim/determinism.js';
 import { EventQueue } from '../../src/sim/event-queue.js';
 import { parseFaults, swarmOptions } from '../../src/sim/options.js';
 import { makePlan } from '../../src/sim/plan.js';
@@ -71,6 +71,16 @@ describe('simulator runs', () => {
     expect(report.identical).toBe(true);
     expect(report.firstDifference).toBeUndefined();
     expect(report.hashes[0]).toBe(report.hashes[1]);
+  });
+
+  it('names the first differing event of two traces', async () => {
+    const run = await runSimulation(swarmOptions(5, { steps: 100 }), { keepTrace: true });
+    const lines = [...(run.traceLines ?? [])];
+    expect(firstTraceDifference(lines, [...lines])).toBeUndefined();
+    const altered = [...lines];
+    altered[40] = `${altered[40]} (different)`;
+    expect(firstTraceDifference(lines, altered)).toEqual({ index: 40, first: lines[40], second: altered[40] });
+    expect(firstTraceDifference(lines, lines.slice(0, 30))).toEqual({ index: 30, first: lines[30], second: '(run ended)' });
   });
 
   it('converges a clean run quickly and measures it', async () => {
