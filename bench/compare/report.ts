@@ -178,6 +178,26 @@ export function headlineFigures(figures: readonly Figure[]): Map<string, { x: nu
   return out;
 }
 
+/** Every headline figure where another system beats Tidelog, with the factor. */
+function losses(figures: readonly Figure[]): string[] {
+  const out: string[] = [];
+  for (const [key, { x, figures: at }] of headlineFigures(figures)) {
+    const [group, metric] = key.split('|');
+    const tidelog = at.find((f) => f.system === 'tidelog');
+    const beaten = OTHERS.map((o) => ({
+      o,
+      r: ratio(
+        tidelog,
+        at.find((f) => f.system === o),
+      ),
+    })).filter((e) => e.r !== undefined && e.r < 1);
+    if (beaten.length === 0) continue;
+    const worse = higherIsBetter(tidelog as Figure) ? 'slower' : 'larger';
+    out.push(`- ${group} ${metric} at ${shortNumber(x)}: ${beaten.map((e) => `${(1 / (e.r as number)).toFixed(2)}× ${worse} than ${e.o}`).join(', ')}`);
+  }
+  return out.length > 0 ? [...out, '', 'Why, and where the time goes: [docs/benchmarks.md](../../docs/benchmarks.md).'] : ['Nowhere at the headline sizes.'];
+}
+
 function headline(figures: readonly Figure[]): string[] {
   const lines = [
     'Each workload at the largest size every system ran (the tables further down have every size, including 1M where Automerge was skipped).',
@@ -218,6 +238,7 @@ export function writeReport(dir: string, env: Environment, figures: readonly Fig
     ...headline(figures),
     '',
   ];
+  md.push('## Where Tidelog loses (headline sizes)', '', ...losses(figures), '');
   const flags = superlinearFlags(figures);
   md.push(
     '## Curves growing faster than linearly',
