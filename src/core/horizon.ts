@@ -11,8 +11,19 @@ import type { VersionVector } from './version-vector.js';
 
 /** The LWW summary of every compacted op. */
 export class Horizon {
-  private winners = new Map<string, Op>();
+  private map = new Map<string, Op>();
+  /** Winners of a loaded snapshot not yet indexed: open leaves the map for the first reader to build. */
+  private unindexed: readonly Op[] | undefined;
   private latest: HlcTimestamp = HLC_ZERO;
+
+  /** The summary map, built on first use after a load (a million-key snapshot costs ~0.3 s to index). */
+  private get winners(): Map<string, Op> {
+    if (this.unindexed !== undefined) {
+      winnersOf(this.unindexed, this.map);
+      this.unindexed = undefined;
+    }
+    return this.map;
+  }
 
   /** The highest timestamp among compacted ops: `stateAt` works from here on. */
   get clock(): HlcTimestamp {
@@ -36,7 +47,8 @@ export class Horizon {
 
   /** Restores the summary from a stored snapshot. */
   load(snapshot: Snapshot): void {
-    this.winners = winnersOf(snapshot.winners);
+    this.map = new Map();
+    this.unindexed = snapshot.winners;
     this.latest = snapshot.clock;
   }
 
