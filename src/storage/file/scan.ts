@@ -47,6 +47,11 @@ export function findNextRecord(bytes: Uint8Array, from: number): number {
   return -1;
 }
 
+function isZeroFrom(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /** Scans a whole segment or snapshot file. `index` is the number in its file name. */
 export function scanFile(bytes: Uint8Array, kind: FileKind, index: number): FileScan {
   const records: FramedRecord[] = [];
@@ -66,6 +71,8 @@ export function scanFile(bytes: Uint8Array, kind: FileKind, index: number): File
       offset += RECORD_HEADER_BYTES + record.payload.length;
       continue;
     }
+    // A segment is preallocated with zeros: an all-zero rest is space not written yet, not damage.
+    if (kind === 'segment' && isZeroFrom(bytes, offset)) break;
     const next = findNextRecord(bytes, offset + 1);
     damage.push({ offset, bytes: (next < 0 ? bytes.length : next) - offset, reason: describeDamage(bytes, offset) });
     if (next < 0) break;

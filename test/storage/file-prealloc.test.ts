@@ -1,0 +1,122 @@
+/**
+ * Preallocated segments: the active segment is zero-filled ahead of its records (so a sync
+ * flushes data without a journal commit for a grown file). A crash leaves that zero tail on
+ * disk: recovery must read it as free space, keep appending over it, still catch a torn
+ * record written into it, and a clean close or a roll trims it away.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Op } from '../../src/core/op.js';
+import { FileStorage } from '../../src/storage/file/file-storage.js';
+import { FILE_HEADER_BYTES, segmentName } from '../../src/storage/file/format.js';
+import { verifyDirectory } from '../../src/storage/file/verify.js';
+import { makeTempDir, removeDir } from './helpers.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = makeTempDir();
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
+const quiet = () => undefined;
+
+function batch(seq: number): Op[] {
+  return [{ replica: 'p', seq, wall: seq, logical: 0, key: `k${seq}`, type: 'set', value: `value ${seq}` }];
+}
+
+async function loadBatches(dir: string): Promise<{ batches: Op[][]; storage: FileStorage }> {
+  const storage = await FileStorage.open(dir, { log: quiet });
+  const loaded = await storage.load();
+  const batches: Op[][] = [];
+  for await (const b of loaded.batches) batches.push([...b]);
+  return { batches, storage };
+}
+
+/** Copies the database files as a crash would leave them (the writer still has them open). */
+function crashCopy(from: string): string {
+  const to = tempDir();
+  for (const name of fs.readdirSync(from)) if (name !== 'LOCK') fs.copyFileSync(path.join(from, name), path.join(to, name));
+  return to;
+}
+
+describe('file log: preallocated segments', () => {
+  it('zero-fills the active segment while open and trims it to its records on close and on roll', async () => {
+    const dir = tempDir();
+    const storage = await FileStorage.open(dir, { segmentBytesMax: 64 * 1024 });
+    await storage.load();
+    await storage.writeMeta({ replicaId: 'p' });
+    for (let seq = 1; seq <= 5; seq++) await storage.append(batch(seq));
+    const file = path.join(dir, segmentName(1));
+    expect(fs.statSync(file).size).toBe(64 * 1024);
+    const dataEnd = storage.stats().segmentBytes;
+    expect(dataEnd).toBeLessThan(64 * 1024);
+    // Roll over: the full segment is trimmed, the new one is preallocated.
+    const big = [{ ...batch(6)[0], value: 'x'.repeat(64 * 1024) } as Op];
+    await storage.append(big);
+    expect(fs.statSync(file).size).toBe(dataEnd);
+    // The record is larger than the preallocation: the file simply grows past it.
+    expect(fs.statSync(path.join(dir, segmentName(2))).size).toBeGreaterThan(64 * 1024);
+    await storage.append(batch(7));
+    await storage.close();
+    const sizes = fs.readdirSync(dir).filter((n) => n.endsWith('.tlog')).map((n) => fs.statSync(path.join(dir, n)).size);
+    expect(sizes.length).toBe(3);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(storage.stats().segmentBytes);
+    expect(verifyDirectory(dir).ok).toBe(true);
+  });
+
+  it('after a crash, the zero tail is free space: nothing reported, every synced batch back, appends continue over it', async () => {
+    const dir = tempDir();
+    const storage = await FileStorage.open(dir);
+    await storage.load();
+    await storage.writeMeta({ replicaId: 'p' });
+    for (let seq = 1; seq <= 20; seq++) await storage.append(batch(seq));
+    const crashed = crashCopy(dir);
+    await storage.close();
+    expect(fs.statSync(path.join(crashed, segmentName(1))).size).toBeGreaterThan(storage.stats().segmentBytes);
+    expect(verifyDirectory(crashed).ok).toBe(true);
+
+    const first = await loadBatches(crashed);
+    expect(first.batches).toEqual(Array.from({ length: 20 }, (_, i) => batch(i + 1)));
+    expect(first.storage.recovery.damage).toEqual([]);
+    expect(first.storage.recovery.bytesDropped).toBe(0);
+    for (let seq = 21; seq <= 30; seq++) await first.storage.append(batch(seq));
+    const again = crashCopy(crashed);
+    await first.storage.close();
+    const second = await loadBatches(again);
+    expect(second.batches).toEqual(Array.from({ length: 30 }, (_, i) => batch(i + 1)));
+    expect(second.storage.recovery.damage).toEqual([]);
+    await second.storage.close();
+  });
+
+  it('a torn record written into the zero tail is still a torn tail, and a stray byte far into it too', async () => {
+    const dir = tempDir();
+    const storage = await FileStorage.open(dir);
+    await storage.load();
+    await storage.writeMeta({ replicaId: 'p' });
+    for (let seq = 1; seq <= 3; seq++) await storage.append(batch(seq));
+    const end = storage.stats().segmentBytes;
+    const crashed = crashCopy(dir);
+    await storage.close();
+    const file = path.join(crashed, segmentName(1));
+    const pristine = fs.readFileSync(file);
+    for (const [what, at, bytes] of [
+      ['partial record header', end, [0x30, 0, 0]],
+      ['record cut short', end, [0x30, 0, 0, 0, 1, 2, 3, 4, 0x7b]],
+      ['stray byte', end + 100_000, [1]],
+    ] as const) {
+      const damaged = Buffer.from(pristine);
+      damaged.set(bytes, at);
+      fs.writeFileSync(file, damaged);
+      const { batches, storage: reopened } = await loadBatches(crashed);
+      expect(batches, what).toEqual([batch(1), batch(2), batch(3)]);
+      expect(reopened.recovery.damage.map((d) => [d.kind, d.offset]), what).toEqual([['torn-tail', end]]);
+      await reopened.close();
+      expect(fs.statSync(file).size, what).toBe(end);
+    }
+    expect(end).toBeGreaterThan(FILE_HEADER_BYTES);
+  });
+});
