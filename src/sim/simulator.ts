@@ -245,10 +245,10 @@ class Simulation implements NodeHost {
         this.nodeAt(action.node).backup = this.nodeAt(action.node).medium.clone();
         break;
       case 'restore':
-        void this.restore(this.nodeAt(action.node));
+        this.guard(this.restore(this.nodeAt(action.node)));
         break;
       case 'wipe':
-        void this.wipe(this.nodeAt(action.node));
+        this.guard(this.wipe(this.nodeAt(action.node)));
         break;
       case 'compact': {
         const node = this.nodeAt(action.node);
@@ -261,6 +261,14 @@ class Simulation implements NodeHost {
       default:
         throw new Error(`unknown action ${(action as { kind: string }).kind}`);
     }
+  }
+
+  /** Async fault handling must never take the process down: a failure there is a violation of its own. */
+  private guard(work: Promise<unknown>): void {
+    work.catch((error: unknown) => {
+      this.traceLine(`sim-error ${(error as Error).message}`);
+      this.history.violations.push({ checker: 'simulator', message: `fault handling failed: ${(error as Error).message}`, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
+    });
   }
 
   private nodeAt(index: number): SimNode {
@@ -306,10 +314,10 @@ class Simulation implements NodeHost {
       this.traceLine(`recovered ${node.name} dropped ${report.droppedRecords} records (${report.reason})`);
       // Even a "torn" last record may be a synced one whose length field flipped: recovery cannot tell them
       // apart, and a synced record's ops may have been sent. Writing on under the old id could reuse their seqs.
-      void this.reincarnate(node, node.medium);
+      this.guard(this.reincarnate(node, node.medium));
       return;
     }
-    void node.start();
+    this.guard(node.start());
   }
 
   /** Brings `node` back under a new replica id, importing the ops of `medium` (a recovered disk or a backup). */
@@ -358,6 +366,8 @@ class Simulation implements NodeHost {
     if (this.options.restoreMode === 'raw') {
       this.history.reuseExpected = true;
       node.medium = backup.clone();
+      // The backup carries the identity it was taken under (the device may have changed id since).
+      node.replicaId = backup.meta?.replicaId ?? node.replicaId;
       this.sweepLost();
       await node.start();
       return;

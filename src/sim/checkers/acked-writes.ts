@@ -7,6 +7,7 @@
  * for different ops (detected and reported; that id is fenced).
  */
 import { compareOps, opIdString } from '../../core/op.js';
+import type { Replica } from '../../core/replica.js';
 import { vvCovers } from '../../core/version-vector.js';
 import type { CheckContext, Finding } from './context.js';
 import { referenceWinners } from './reference-model.js';
@@ -14,25 +15,30 @@ import { referenceWinners } from './reference-model.js';
 /** Finds acknowledged writes that did not survive. */
 export function checkAckedWrites(context: CheckContext): Finding[] {
   const findings: Finding[] = [];
-  const live = context.nodes.filter((node) => node.replica !== undefined);
-  const first = live[0]?.replica;
+  const live = context.nodes.filter((node) => node.replica !== undefined).map((node) => node.replica as Replica);
+  const first = live[0];
   if (first === undefined) return [];
-  const vv = first.versionVector();
-  const winners = referenceWinners(context, first);
   // A replica id deliberately re-created by a fault and reused (and reported) is fenced: its ops are not owed any more.
   // Reuse without such a fault is itself the bug (an acknowledged op was lost and its seq written again): no exemption.
   const history = context.history;
-  const reused = new Set(history.reuseExpected && history.conflictsDetected > 0 ? history.reusedIds.map((id) => id.slice(0, id.lastIndexOf(':'))) : []);
-  for (const write of context.history.acked) {
+  const reuse = history.reuseExpected && history.conflictsDetected > 0 && history.reusedIds.length > 0;
+  const reused = new Set(reuse ? history.reusedIds.map((id) => id.slice(0, id.lastIndexOf(':'))) : []);
+  // Converged runs: every replica holds the same ops, so one speaks for all. Under reported reuse the replicas need not
+  // converge (batches mixing a conflicting id with good ops are rejected whole), so an op survives if any replica holds it.
+  const holders = reuse ? live : [first];
+  const vectors = holders.map((replica) => replica.versionVector());
+  const winners = reuse ? undefined : referenceWinners(context, first);
+  for (const write of history.acked) {
     const id = opIdString(write.op);
-    if (context.history.lost.has(id) || reused.has(write.op.replica)) continue;
+    if (history.lost.has(id) || reused.has(write.op.replica)) continue;
+    const where = `(${write.op.key}, acked at ${write.ackAtMs}ms on n${write.node})`;
     // Held past a gap counts: an op whose predecessor was destroyed stays in every log and state, above the vector.
-    const held = first.opById(write.op.replica, write.op.seq);
-    if (held !== undefined && (compareOps(held, write.op) !== 0 || held.key !== write.op.key)) {
-      findings.push(`acknowledged op ${id} (${write.op.key}, acked at ${write.ackAtMs}ms on n${write.node}) was replaced by a different op under the same id`);
-    } else if (!vvCovers(vv, write.op.replica, write.op.seq) && held === undefined) {
-      findings.push(`acknowledged op ${id} (${write.op.key}, acked at ${write.ackAtMs}ms on n${write.node}) is missing: version vector ${write.op.replica}=${vv[write.op.replica] ?? 0}`);
-    } else {
+    const held = holders.map((replica) => replica.opById(write.op.replica, write.op.seq));
+    if (held.some((op) => op !== undefined && (compareOps(op, write.op) !== 0 || op.key !== write.op.key))) {
+      findings.push(`acknowledged op ${id} ${where} was replaced by a different op under the same id`);
+    } else if (!held.some((op) => op !== undefined) && !vectors.some((vv) => vvCovers(vv, write.op.replica, write.op.seq))) {
+      findings.push(`acknowledged op ${id} ${where} is missing: version vector ${write.op.replica}=${vectors[0]?.[write.op.replica] ?? 0}`);
+    } else if (winners !== undefined) {
       const winner = winners.get(write.op.key);
       if (winner === undefined || compareOps(winner, write.op) < 0) findings.push(`acknowledged op ${id} on ${write.op.key} lost to nothing newer`);
     }
