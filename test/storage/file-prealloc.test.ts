@@ -7,9 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeOps } from '../../src/core/codec.js';
 import type { Op } from '../../src/core/op.js';
 import { FileStorage } from '../../src/storage/file/file-storage.js';
-import { FILE_HEADER_BYTES, segmentName } from '../../src/storage/file/format.js';
+import { encodeRecord, FILE_HEADER_BYTES, segmentName } from '../../src/storage/file/format.js';
 import { verifyDirectory } from '../../src/storage/file/verify.js';
 import { makeTempDir, removeDir } from './helpers.js';
 
@@ -118,5 +119,21 @@ describe('file log: preallocated segments', () => {
       expect(fs.statSync(file).size, what).toBe(end);
     }
     expect(end).toBeGreaterThan(FILE_HEADER_BYTES);
+  });
+
+  it('writes each record byte for byte as encodeRecord(encodeOps(batch)), small, reused-buffer and oversized alike', async () => {
+    const dir = tempDir();
+    const storage = await FileStorage.open(dir, { segmentBytesMax: 64 * 1024 * 1024 });
+    await storage.load();
+    await storage.writeMeta({ replicaId: 'p' });
+    const batches: Op[][] = [batch(1), [{ ...batch(2)[0], key: 'ключ \ud83c\udf89 "quoted"', value: { nested: ['\u0000', 'é'] } } as Op], [{ ...batch(3)[0], value: 'y'.repeat(5_000_000) } as Op], batch(4)];
+    for (const b of batches) await storage.append(b);
+    await storage.close();
+    const expected = Buffer.concat(batches.map((b) => encodeRecord(encodeOps(b))));
+    const bytes = fs.readFileSync(path.join(dir, segmentName(1)));
+    expect(Buffer.compare(bytes.subarray(FILE_HEADER_BYTES), expected)).toBe(0);
+    const { batches: loaded, storage: reopened } = await loadBatches(dir);
+    expect(loaded).toEqual(batches);
+    await reopened.close();
   });
 });

@@ -6,12 +6,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeOps } from '../../core/codec.js';
+import { opsToWire } from '../../core/codec.js';
 import { InvalidArgumentError, ReplicaClosedError, StorageFailedError } from '../../core/errors.js';
 import type { Op } from '../../core/op.js';
 import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
 import { fdatasync, fsyncDir, writeFileAtomic, writeFully } from './atomic.js';
-import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, parseSnapshotName, RECORD_PAYLOAD_BYTES_MAX, segmentName, snapshotName } from './format.js';
+import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, frameRecordInPlace, parseSnapshotName, RECORD_HEADER_BYTES, RECORD_PAYLOAD_BYTES_MAX, segmentName, snapshotName } from './format.js';
 import { GroupSync } from './group-sync.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
 import { META_FILE, type RecoveredLog, type RecoveryReport, recoverDirectory, type SegmentState } from './recovery.js';
@@ -59,6 +59,8 @@ export interface FileStorageStats {
 interface ActiveSegment {
   readonly state: SegmentState;
   readonly fd: number;
+  /** Bytes a completed fdatasync covers: a roll need not sync again what group commit already did. */
+  syncedBytes: number;
 }
 
 const SEGMENT_BYTES_MAX_DEFAULT = 1024 * 1024;
@@ -69,6 +71,8 @@ const SEGMENT_BYTES_MAX_DEFAULT = 1024 * 1024;
  * tail as free space; a segment is trimmed back to its records when it is closed or rolled over.
  */
 const PREALLOCATE_BYTES_MAX = 4 * 1024 * 1024;
+/** Largest record buffer kept for reuse between commits; larger batches get a buffer of their own. */
+const SCRATCH_BYTES_MAX = 4 * 1024 * 1024;
 
 /** Cuts a segment's preallocated zeros off behind its last record and syncs it. */
 function trimSegment(segment: ActiveSegment): void {
@@ -91,6 +95,7 @@ export class FileStorage implements Storage {
   private appends = 0;
   private syncsInFlight = 0;
   private readonly retiredFds: number[] = [];
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   private constructor(
     /** The database directory. */
@@ -178,12 +183,24 @@ export class FileStorage implements Storage {
     this.assertWritable();
     if (this.compacting !== undefined) await this.compacting.catch(() => undefined);
     this.assertWritable();
-    const payload = encodeOps(batch);
-    // A longer record could not be read back (recovery would take it for damage): refuse it before writing.
-    if (payload.length > RECORD_PAYLOAD_BYTES_MAX) throw new InvalidArgumentError(`a commit of ${payload.length} bytes exceeds the ${RECORD_PAYLOAD_BYTES_MAX}-byte record limit; nothing was written`);
-    const record = encodeRecord(payload);
-    this.writeRecord(record, batch);
+    this.writeRecord(this.frameBatch(batch), batch);
     if (this.options.durability === 'sync') await this.groupSync.request();
+  }
+
+  /**
+   * The batch's record: the payload is `encodeOps(batch)` (the same bytes), UTF-8-encoded straight into a
+   * reused buffer behind the record header, so a commit allocates no payload copy. The record is written
+   * synchronously before the next append can reuse the buffer.
+   */
+  private frameBatch(batch: readonly Op[]): Uint8Array {
+    const json = JSON.stringify(opsToWire(batch));
+    const bytesMax = RECORD_HEADER_BYTES + 3 * json.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (bytesMax > this.scratch.length && bytesMax <= SCRATCH_BYTES_MAX) this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_BYTES_MAX, Math.max(bytesMax, 2 * this.scratch.length)));
+    const buffer = bytesMax <= this.scratch.length ? this.scratch : Buffer.allocUnsafe(bytesMax);
+    const payloadLength = buffer.write(json, RECORD_HEADER_BYTES, 'utf8');
+    // A longer record could not be read back (recovery would take it for damage): refuse it before writing.
+    if (payloadLength > RECORD_PAYLOAD_BYTES_MAX) throw new InvalidArgumentError(`a commit of ${payloadLength} bytes exceeds the ${RECORD_PAYLOAD_BYTES_MAX}-byte record limit; nothing was written`);
+    return frameRecordInPlace(buffer, payloadLength);
   }
 
   private writeRecord(record: Uint8Array, batch: readonly Op[]): void {
@@ -215,8 +232,10 @@ export class FileStorage implements Storage {
     if (active === undefined) return;
     this.dirty = false;
     this.syncsInFlight += 1;
+    const covered = active.state.bytes;
     try {
       await fdatasync(active.fd);
+      if (covered > active.syncedBytes) active.syncedBytes = covered;
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the last good sync can be trusted.
       this.failure = new StorageFailedError('fdatasync failed; the storage refuses further writes until it is reopened and recovered', {}, { cause: error });
@@ -241,7 +260,8 @@ export class FileStorage implements Storage {
   private openActive(): ActiveSegment {
     const last = this.segments.at(-1);
     if (last !== undefined) {
-      this.active = { state: last, fd: fs.openSync(path.join(this.dir, segmentName(last.index)), 'r+') };
+      // Recovered bytes may never have been synced by us; count none as synced.
+      this.active = { state: last, fd: fs.openSync(path.join(this.dir, segmentName(last.index)), 'r+'), syncedBytes: 0 };
       return this.active;
     }
     return this.createSegment(Math.max(this.snapshotIndex, 1));
@@ -257,14 +277,17 @@ export class FileStorage implements Storage {
     fsyncDir(this.dir);
     const state: SegmentState = { index, bytes: header.length, maxSeq: new Map() };
     this.segments.push(state);
-    this.active = { state, fd };
+    this.active = { state, fd, syncedBytes: header.length };
     return this.active;
   }
 
   /** Closes the full segment (synced, so no later segment ever holds data an earlier one lacks) and starts the next. */
   private roll(): ActiveSegment {
     const previous = this.active as ActiveSegment;
-    trimSegment(previous);
+    // The trim need not be durable (a zero tail left by a crash is free space), but every record of
+    // this segment must be before the next segment gets any: sync unless group commit already has.
+    fs.ftruncateSync(previous.fd, previous.state.bytes);
+    if (previous.syncedBytes < previous.state.bytes) fs.fdatasyncSync(previous.fd);
     this.retire(previous.fd);
     this.active = undefined;
     return this.createSegment(previous.state.index + 1);

@@ -79,13 +79,21 @@ export function checkFileHeader(bytes: Uint8Array, kind: FileKind, index: number
 /** Frames a payload as one record: length, checksum, payload. */
 export function encodeRecord(payload: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, payload.length, true);
   bytes.set(payload, RECORD_HEADER_BYTES);
+  return frameRecordInPlace(bytes, payload.length);
+}
+
+/**
+ * Frames a payload already placed at `bytes[RECORD_HEADER_BYTES..]` (saves a copy on the commit path):
+ * writes its length and checksum in front and returns the record, a view of `bytes`.
+ */
+export function frameRecordInPlace(bytes: Uint8Array, payloadLength: number): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, RECORD_HEADER_BYTES);
+  const end = RECORD_HEADER_BYTES + payloadLength;
+  view.setUint32(0, payloadLength, true);
   // The checksum covers the length too, so a flipped length bit cannot frame a wrong record.
-  const crc = crc32c(bytes, RECORD_HEADER_BYTES, bytes.length, crc32c(bytes, 0, 4));
-  view.setUint32(4, crc, true);
-  return bytes;
+  view.setUint32(4, crc32c(bytes, RECORD_HEADER_BYTES, end, crc32c(bytes, 0, 4)), true);
+  return bytes.subarray(0, end);
 }
 
 /** A record found in a file. */
