@@ -101,10 +101,8 @@ export function decodeSnapshotPayload(bytes: Uint8Array): Snapshot {
   const replicas = validateReplicaTable(head.r);
   const values = parseSection(bytes, keysEnd, valuesEnd, 'values');
   if (!Array.isArray(values) || values.length !== sets) throw new DecodeError('snapshot value list does not match its set count');
-  // Copies into fresh, aligned buffers: the payload is a view at any offset of the file's bytes. (Called
-  // through Uint8Array's own slice: on a Node Buffer, slice() is a view, not a copy.)
-  const times = new Float64Array(copyBytes(bytes, columnsAt, columnsAt + 16 * count).buffer);
-  const ids = new Uint32Array(copyBytes(bytes, columnsAt + 16 * count, columnsAt + 28 * count).buffer);
+  const times = columnView(bytes, columnsAt, 2 * count, Float64Array);
+  const ids = columnView(bytes, columnsAt + 16 * count, 3 * count, Uint32Array);
   const keys = bytes[1] === KEYS_JSON ? parseSection(bytes, headEnd, keysEnd, 'keys') : undefined;
   if (keys !== undefined && (!Array.isArray(keys) || keys.length !== count)) throw new DecodeError('snapshot key list does not match its op count');
   const joined = keys === undefined ? decodeText(bytes, headEnd, keysEnd, 'keys') : '';
@@ -161,8 +159,16 @@ function decodeText(bytes: Uint8Array, start: number, end: number, what: string)
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes, start, end);
+/**
+ * A typed view of a column, without a copy when it is aligned (a whole snapshot file read into one buffer puts
+ * the payload, and so its 8-aligned columns, at an aligned address); otherwise a copy into a fresh buffer.
+ */
+function columnView<T extends Float64Array | Uint32Array>(bytes: Uint8Array, start: number, length: number, Type: { new (buffer: ArrayBuffer, offset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }): T {
+  const at = bytes.byteOffset + start;
+  if (at % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer as ArrayBuffer, at, length);
+  // Uint8Array's own slice copies (on a Node Buffer, slice() is a view).
+  const copy = Uint8Array.prototype.slice.call(bytes, start, start + length * Type.BYTES_PER_ELEMENT);
+  return new Type(copy.buffer, 0, length);
 }
 
 function align8(n: number): number {

@@ -51,6 +51,12 @@ describe('snapshot payload', () => {
     expect(Object.isFrozen(nested)).toBe(true);
     expect(Object.isFrozen(nested.list)).toBe(true);
     expect(Object.isFrozen(nested.list[3])).toBe(true);
+    // Columns are read in place when aligned, copied when not: both give the same ops.
+    for (const shift of [1, 4, 8]) {
+      const shifted = new Uint8Array(bytes.length + shift);
+      shifted.set(bytes, shift);
+      expect(decodeSnapshotPayload(shifted.subarray(shift)), `shift ${shift}`).toEqual(sample);
+    }
   });
 
   it('keys with lone surrogates (which UTF-8 cannot carry) fall back to a JSON key list and come back exact', () => {
