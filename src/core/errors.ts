@@ -18,7 +18,8 @@ export type TidelogErrorCode =
   | 'STORAGE_LOCKED'
   | 'DECODE_FAILED'
   | 'CRYPTO_FAILED'
-  | 'TRANSPORT_FAILED';
+  | 'TRANSPORT_FAILED'
+  | 'TARGET_UNAVAILABLE';
 
 /** Base class of every error Tidelog throws on purpose. */
 export class TidelogError extends Error {
@@ -183,5 +184,12 @@ export class InvalidKeyMaterialError extends CryptoFailedError {
 export class StorageLockedError extends TidelogError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('STORAGE_LOCKED', message, details);
+  }
+}
+
+/** A simulator target that cannot be loaded: its CRDT package is not installed, or a module exports no adapter. */
+export class TargetUnavailableError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('TARGET_UNAVAILABLE', message, details);
   }
 }
