@@ -15,6 +15,8 @@ import { validateVersionVector, type VersionVector } from '../core/version-vecto
 export const SYNC_PROTOCOL_VERSION = 1;
 /** Bytes before the JSON body. */
 export const FRAME_HEADER_BYTES = 2;
+/** Most ranges per replica in a hello's `heldPastGaps`. */
+export const HELD_RANGES_MAX = 64;
 /** Largest snapshot transfer, in parts: bounds what a receiver buffers per peer. */
 export const SNAPSHOT_PARTS_MAX = 4096;
 
@@ -44,6 +46,12 @@ export interface HelloMessage extends Envelope {
    * timestamp has found a reused id (a device restored from a stale backup).
    */
   readonly tips: Readonly<Record<string, readonly [number, number]>>;
+  /**
+   * Ops held past a hole, which the vector cannot describe: per replica, up to {@link HELD_RANGES_MAX} inclusive
+   * `[fromSeq, toSeq]` ranges above its `versionVector` entry. Senders leave these out of their answers, so ops
+   * stranded behind a hole nobody can fill are not sent back and forth forever. Optional (absent = none).
+   */
+  readonly heldPastGaps?: Readonly<Record<string, readonly (readonly [number, number])[]>>;
   readonly replyWanted: boolean;
 }
 
@@ -87,6 +95,7 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
       body.vv = message.versionVector;
       body.h = message.horizon;
       body.tp = message.tips;
+      if (message.heldPastGaps !== undefined && Object.keys(message.heldPastGaps).length > 0) body.gx = message.heldPastGaps;
       body.r = message.replyWanted ? 1 : 0;
       break;
     case 'ops':
@@ -111,7 +120,7 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
 }
 
 const FIELDS: Record<SyncMessage['type'], { required: readonly string[]; optional: readonly string[] }> = {
-  hello: { required: ['f', 'vv', 'h', 'tp', 'r'], optional: ['t'] },
+  hello: { required: ['f', 'vv', 'h', 'tp', 'r'], optional: ['t', 'gx'] },
   ops: { required: ['f', 'o'], optional: ['t'] },
   snapshot: { required: ['f', 't', 'x', 'i', 'n', 'h', 'o'], optional: [] },
 };
@@ -142,7 +151,8 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
       if (fields.r !== 0 && fields.r !== 1) throw new DecodeError('hello field r must be 0 or 1');
     {
       const versionVector = vvField(fields.vv, 'vv');
-      return { type, ...envelope, versionVector, horizon: vvField(fields.h, 'h'), tips: tipsField(fields.tp, versionVector), replyWanted: fields.r === 1 };
+      const hello = { type, ...envelope, versionVector, horizon: vvField(fields.h, 'h'), tips: tipsField(fields.tp, versionVector), replyWanted: fields.r === 1 };
+      return fields.gx === undefined ? hello : { ...hello, heldPastGaps: heldField(fields.gx, versionVector) };
     }
     case 'ops':
       return { type, ...envelope, ops: opsFromWire(fields.o) };
@@ -204,6 +214,25 @@ function tipsField(value: unknown, versionVector: VersionVector): Record<string,
     tips[replica] = [tip[0] as number, tip[1] as number];
   }
   return tips;
+}
+
+function heldField(value: unknown, versionVector: VersionVector): Record<string, readonly (readonly [number, number])[]> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DecodeError('hello field gx must be an object');
+  const out: Record<string, readonly (readonly [number, number])[]> = {};
+  for (const [replica, ranges] of Object.entries(value)) {
+    if (replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) throw new DecodeError('hello field gx has an invalid replica id', { field: 'gx' });
+    if (!Array.isArray(ranges) || ranges.length === 0 || ranges.length > HELD_RANGES_MAX) throw new DecodeError(`hello gx for ${replica} must hold 1 to ${HELD_RANGES_MAX} ranges`, { field: 'gx' });
+    let floor = versionVector[replica] ?? 0;
+    out[replica] = ranges.map((range) => {
+      const ok = Array.isArray(range) && range.length === 2 && range.every((n) => typeof n === 'number' && Number.isSafeInteger(n));
+      if (!ok || (range[0] as number) <= floor || (range[0] as number) > (range[1] as number)) {
+        throw new DecodeError(`hello gx for ${replica} must hold ascending [from, to] ranges above its vector entry`, { field: 'gx' });
+      }
+      floor = range[1] as number;
+      return [range[0] as number, range[1] as number] as const;
+    });
+  }
+  return out;
 }
 
 function intField(value: unknown, name: string, min: number, max: number): number {

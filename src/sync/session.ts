@@ -10,7 +10,7 @@ import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogErr
 import type { Op } from '../core/op.js';
 import type { ApplyResult, ChangeEvent, Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
-import { decodeMessage, encodeMessage, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
+import { decodeMessage, encodeMessage, HELD_RANGES_MAX, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
 
@@ -103,6 +103,8 @@ interface PeerState {
   transfer: PendingTransfer | undefined;
   /** What the peer said it holds in its latest hello. */
   versionVector: VersionVector | undefined;
+  /** The snapshot transfer last sent to this peer, and when. */
+  snapshotSent: { transferId: number; atMs: number } | undefined;
   /** What we answered this peer with lately: per replica, the seq up to which it should now hold ops. */
   sent: { vv: Record<string, number>; atMs: number } | undefined;
 }
@@ -141,6 +143,7 @@ export class SyncSession {
   private cancelTick: CancelTimer | undefined;
   private roundRobin = 0;
   private lastRepairHelloMs = Number.NEGATIVE_INFINITY;
+  private snapshotCache: { readonly key: string; readonly transferId: number; readonly chunks: readonly Op[][] } | undefined;
   private nextTransferId = 0;
 
   constructor(
@@ -258,7 +261,7 @@ export class SyncSession {
     if (peer !== undefined) peer.versionVector = message.versionVector;
     this.checkTips(message);
     const mine = this.replica.versionVector();
-    this.sendMissing(message.from, message.versionVector);
+    this.sendMissing(message.from, message.versionVector, message.heldPastGaps);
     const behind = !vvDominates(mine, message.versionVector);
     if (message.replyWanted || (behind && this.helloDue(peer))) this.sendHello(message.from, false);
   }
@@ -318,6 +321,7 @@ export class SyncSession {
       const op = this.replica.opById(replica, seq);
       if (op !== undefined) tips[replica] = [op.wall, op.logical];
     }
+    const heldPastGaps = heldRanges(this.replica.opsSince(versionVector));
     const hello: HelloMessage = {
       type: 'hello',
       from: this.replica.replicaId,
@@ -325,28 +329,33 @@ export class SyncSession {
       versionVector,
       horizon: this.replica.horizon(),
       tips,
+      ...(heldPastGaps === undefined ? {} : { heldPastGaps }),
       replyWanted,
     };
     this.send(hello, 0);
   }
 
   /** Sends `to` what its vector says it lacks: a snapshot transfer first if it is behind our horizon. */
-  private sendMissing(to: string, theirs: VersionVector): void {
+  private sendMissing(to: string, theirs: VersionVector, held?: HelloMessage['heldPastGaps']): void {
     const horizon = this.replica.horizon();
     let framesLeft = this.responseFramesMax;
+    const peer = this.peers.get(to);
+    const nowMs = this.scheduler.now();
     if (!vvDominates(theirs, horizon)) {
-      const missing = this.replica.opsSince(theirs);
-      const summary = missing.filter((op) => vvCovers(horizon, op.replica, op.seq));
-      const tail = missing.filter((op) => !vvCovers(horizon, op.replica, op.seq));
-      framesLeft -= this.sendSnapshot(to, horizon, summary);
+      // The summary goes as one stable transfer per horizon (same id, same parts every time), so parts lost on
+      // the way are filled in by the next retransmission instead of restarting the transfer from scratch.
+      const snapshot = this.snapshotFor(horizon);
+      if (peer === undefined || peer.snapshotSent?.transferId !== snapshot.transferId || nowMs - peer.snapshotSent.atMs >= this.resendAfterMs) {
+        framesLeft -= this.sendSnapshot(to, horizon, snapshot);
+        if (peer !== undefined) peer.snapshotSent = { transferId: snapshot.transferId, atMs: nowMs };
+      }
+      const tail = this.replica.opsSince(theirs).filter((op) => !vvCovers(horizon, op.replica, op.seq));
       if (framesLeft > 0) this.sendOps(to, tail, framesLeft);
       return;
     }
-    const peer = this.peers.get(to);
-    const nowMs = this.scheduler.now();
     if (peer?.sent !== undefined && nowMs - peer.sent.atMs >= this.resendAfterMs) peer.sent = undefined;
     const base = peer?.sent === undefined ? theirs : vvMerge(theirs, peer.sent.vv);
-    const missing = this.replica.opsSince(base);
+    const missing = advancingFirst(withoutHeld(this.replica.opsSince(base), held), base);
     if (missing.length === 0) return;
     const sent: Op[] = [];
     this.sendOps(to, missing, framesLeft, sent);
@@ -359,17 +368,29 @@ export class SyncSession {
   }
 
   private forgetSent(): void {
-    for (const peer of this.peers.values()) peer.sent = undefined;
+    for (const peer of this.peers.values()) {
+      peer.sent = undefined;
+      peer.snapshotSent = undefined;
+    }
   }
 
-  private sendSnapshot(to: string, horizon: VersionVector, summary: readonly Op[]): number {
+  /** The compaction summary of `horizon` cut into parts, computed once per horizon. */
+  private snapshotFor(horizon: VersionVector): { readonly key: string; readonly transferId: number; readonly chunks: readonly Op[][] } {
+    const key = JSON.stringify(Object.entries(horizon).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    if (this.snapshotCache?.key === key) return this.snapshotCache;
+    const summary = this.replica.opsSince({}).filter((op) => vvCovers(horizon, op.replica, op.seq));
     const chunks = this.chunk(summary);
     if (chunks.length === 0) chunks.push([]);
+    this.snapshotCache = { key, transferId: this.nextTransferId++, chunks };
+    return this.snapshotCache;
+  }
+
+  private sendSnapshot(to: string, horizon: VersionVector, snapshot: { readonly transferId: number; readonly chunks: readonly Op[][] }): number {
+    const { transferId, chunks } = snapshot;
     if (chunks.length > SNAPSHOT_PARTS_MAX) {
       this.report(new InvalidArgumentError(`compaction summary needs ${chunks.length} parts; the limit is ${SNAPSHOT_PARTS_MAX}`), to);
       return 0;
     }
-    const transferId = this.nextTransferId++;
     chunks.forEach((ops, part) => {
       this.send({ type: 'snapshot', from: this.replica.replicaId, to, transferId, part, parts: chunks.length, horizon, ops }, ops.length);
     });
@@ -472,7 +493,7 @@ export class SyncSession {
   private peer(id: string): PeerState | undefined {
     let peer = this.peers.get(id);
     if (peer === undefined && this.peers.size < this.peersMax) {
-      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined };
+      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined, snapshotSent: undefined };
       this.peers.set(id, peer);
     }
     return peer;
@@ -523,6 +544,57 @@ export class SyncSession {
       // A faulty error callback must not break the transport's callback chain.
     }
   }
+}
+
+/** Per replica, the ranges of held seqs in `ops` (ops above the vector: past a hole), or undefined when none. */
+function heldRanges(ops: readonly Op[]): Record<string, [number, number][]> | undefined {
+  if (ops.length === 0) return undefined;
+  const seqs = new Map<string, number[]>();
+  for (const op of ops) {
+    const list = seqs.get(op.replica);
+    if (list === undefined) seqs.set(op.replica, [op.seq]);
+    else list.push(op.seq);
+  }
+  const out: Record<string, [number, number][]> = {};
+  for (const [replica, list] of seqs) {
+    list.sort((a, b) => a - b);
+    const ranges: [number, number][] = [];
+    for (const seq of list) {
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && seq === last[1] + 1) last[1] = seq;
+      else if (ranges.length < HELD_RANGES_MAX) ranges.push([seq, seq]);
+      else break; // more holes than a hello can describe: the rest may come again, harmlessly
+    }
+    out[replica] = ranges;
+  }
+  return out;
+}
+
+/** `ops` minus those the peer said it holds past its holes. */
+function withoutHeld(ops: Op[], held: HelloMessage['heldPastGaps']): Op[] {
+  if (held === undefined) return ops;
+  return ops.filter((op) => !(held[op.replica] ?? []).some(([from, to]) => op.seq >= from && op.seq <= to));
+}
+
+/**
+ * Orders an answer so that, per replica, the run starting right after the peer's vector entry comes first:
+ * those ops are certainly missing there and each one advances its vector. A truncated answer (responseFramesMax)
+ * then always makes progress instead of resending ops stranded past a hole.
+ */
+function advancingFirst(ops: Op[], base: VersionVector): Op[] {
+  const next = new Map<string, number>();
+  const advancing: Op[] = [];
+  const rest: Op[] = [];
+  for (const op of ops) {
+    const expected = next.get(op.replica) ?? (base[op.replica] ?? 0) + 1;
+    if (op.seq === expected) {
+      advancing.push(op);
+      next.set(op.replica, expected + 1);
+    } else {
+      rest.push(op);
+    }
+  }
+  return rest.length === 0 ? advancing : advancing.concat(rest);
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -17,6 +17,7 @@ describe('sync messages', () => {
   const samples: SyncMessage[] = [
     { type: 'hello', from: 'a', versionVector: { a: 3, b: 1 }, horizon: {}, tips: { a: [10, 0] }, replyWanted: true },
     { type: 'hello', from: 'a', to: 'b', versionVector: {}, horizon: { a: 2 }, tips: {}, replyWanted: false },
+    { type: 'hello', from: 'a', versionVector: { b: 2 }, horizon: {}, tips: { b: [4, 0] }, heldPastGaps: { b: [[4, 6], [9, 9]], c: [[3, 3]] }, replyWanted: false },
     { type: 'ops', from: 'a', ops },
     { type: 'ops', from: 'a', to: 'b', ops: [] },
     { type: 'snapshot', from: 'a', to: 'b', transferId: 7, part: 1, parts: 3, horizon: { a: 9 }, ops },
@@ -27,7 +28,7 @@ describe('sync messages', () => {
   });
 
   it('writes a version byte and a type byte first', () => {
-    const frame = encodeMessage(samples[2] as SyncMessage);
+    const frame = encodeMessage(samples[3] as SyncMessage);
     expect(frame[0]).toBe(1);
     expect(frame[1]).toBe(2);
   });
@@ -42,6 +43,10 @@ describe('sync messages', () => {
     ['array body', bodyFrame(1, [1, 2])],
     ['missing field', bodyFrame(1, { f: 'a', vv: {}, h: {}, r: 0 })],
     ['tip without vector entry', bodyFrame(1, { f: 'a', vv: {}, h: {}, tp: { a: [1, 0] }, r: 0 })],
+    ['held range at or below the vector', bodyFrame(1, { f: 'a', vv: { b: 5 }, h: {}, tp: {}, gx: { b: [[5, 7]] }, r: 0 })],
+    ['held ranges out of order', bodyFrame(1, { f: 'a', vv: {}, h: {}, tp: {}, gx: { b: [[8, 9], [3, 4]] }, r: 0 })],
+    ['inverted held range', bodyFrame(1, { f: 'a', vv: {}, h: {}, tp: {}, gx: { b: [[9, 3]] }, r: 0 })],
+    ['empty held ranges', bodyFrame(1, { f: 'a', vv: {}, h: {}, tp: {}, gx: { b: [] }, r: 0 })],
     ['malformed tip', bodyFrame(1, { f: 'a', vv: { a: 1 }, h: {}, tp: { a: [1] }, r: 0 })],
     ['unknown field', bodyFrame(1, { f: 'a', vv: {}, h: {}, tp: {}, r: 0, extra: 1 })],
     ['empty sender', bodyFrame(1, { f: '', vv: {}, h: {}, tp: {}, r: 0 })],
@@ -63,7 +68,7 @@ describe('sync messages', () => {
   }
 
   it('rejects every truncation and most single-byte corruptions of a valid frame with DecodeError only', () => {
-    const frame = encodeMessage(samples[4] as SyncMessage);
+    const frame = encodeMessage(samples[5] as SyncMessage);
     let rejected = 0;
     for (let cut = 0; cut < frame.length; cut++) {
       expect(() => decodeMessage(frame.subarray(0, cut))).toThrow(DecodeError);

@@ -234,6 +234,39 @@ describe('SyncSession', () => {
     expect(opsToB.reduce((x, y) => x + y, 0)).toBe(42);
   });
 
+  it('leaves out ops the peer holds past a hole, and sends the ops that advance its vector first', async () => {
+    const room = new MemoryRoom();
+    const { nodes } = await makeNodes(['a'], { antiEntropyIntervalMs: 0, batchOpsMax: 1, responseFramesMax: 2 }, room);
+    const [a] = nodes as [Node];
+    // a holds z:1..3 and z:10..12 (z:4..9 never reached it).
+    const zop = (seq: number) => ({ replica: 'z', seq, wall: seq, logical: 0, key: `z${seq}`, type: 'set' as const, value: seq });
+    // It also holds y:5..6 past a hole nobody can fill, listed before z in its log.
+    await a.replica.applyRemote([5, 6].map((seq) => ({ ...zop(seq), replica: 'y', key: `y${seq}` })));
+    await a.replica.applyRemote([1, 2, 3, 10, 11, 12].map(zop));
+    const probe = room.join();
+    const seqsToB: number[][] = [];
+    const seqsToC: number[][] = [];
+    probe.listen({
+      frame: (bytes) => {
+        const message = decodeMessage(bytes);
+        if (message.type === 'ops' && message.to === 'b') seqsToB.push(message.ops.map((op) => op.seq));
+        if (message.type === 'ops' && message.to === 'c') seqsToC.push(message.ops.map((op) => op.seq * (op.replica === 'y' ? -1 : 1)));
+      },
+      up() {},
+      down() {},
+    });
+    start(nodes);
+    await settle();
+    // b holds z:1 and, past its own hole, z:10..12: only z:2 and z:3 are news to it, and they must come first.
+    probe.send(encodeMessage({ type: 'hello', from: 'b', to: 'a', versionVector: { z: 1 }, horizon: {}, tips: {}, heldPastGaps: { y: [[5, 6]], z: [[10, 12]] }, replyWanted: false }));
+    await settle();
+    expect(seqsToB.flat()).toEqual([2, 3]);
+    // c holds z:1 only and says nothing about holes: with a two-frame budget the run z:2, z:3 goes before y:5..6 and z:10..12.
+    probe.send(encodeMessage({ type: 'hello', from: 'c', to: 'a', versionVector: { z: 1 }, horizon: {}, tips: {}, replyWanted: false }));
+    await settle();
+    expect(seqsToC).toEqual([[2], [3]]);
+  });
+
   it('ignores frames addressed to other replicas and its own echoed frames', async () => {
     const { nodes } = await makeNodes(['a', 'b']);
     const [a, b] = nodes as [Node, Node];
