@@ -1,0 +1,390 @@
+/**
+ * The target-driven run loop: the simulator's seed, plan, event queue,
+ * network and fault schedule, driving any {@link CrdtTarget} through its
+ * adapter. Sync is a generic anti-entropy over the adapter's summaries and
+ * payloads: every node broadcasts its summary every `antiEntropyIntervalMs`
+ * (and when it starts); a node that hears a summary answers that peer with
+ * `payloadFor(summary)`; an acknowledged write is pushed to everyone as the
+ * payload since the writer's summary before the write.
+ *
+ * Frames: `[0x54, type, to u16]` + body; type 1 = summary (no data), type 2 =
+ * payload, `to` 0xffff = everyone. Promise work is driven like `runSimulation`:
+ * one macrotask turn after each event that may have started some.
+ */
+import { EventQueue } from '../event-queue.js';
+import type { Violation } from '../history.js';
+import { SimNetwork, type NetworkCounters } from '../network.js';
+import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
+import { type Action, makePlan, type Plan } from '../plan.js';
+import { Prng } from '../prng.js';
+import type { ConvergenceMeasure } from '../simulator.js';
+import { Trace } from '../trace.js';
+import { checksFor, runTargetChecks } from './checks.js';
+import { TargetHistory } from './history.js';
+import type { CrdtTarget, TargetWrite } from './target.js';
+import { TargetNode, type TargetNodeHost } from './target-node.js';
+
+/**
+ * Faults a target run can inject. Left out: `torn` and `bitflip` (the durable log is the harness's, not a
+ * target's file format), `backup`, `wipe` (they destroy acknowledged data; the oracle for that is Tidelog's)
+ * and `compact` (Tidelog-only).
+ */
+export const TARGET_FAULTS: readonly FaultName[] = ['drop', 'duplicate', 'reorder', 'slow', 'partition', 'oneway', 'isolate', 'rolling', 'crash', 'pause', 'skew', 'jump', 'replay'];
+
+/** The swarm options of `seed` with the faults a target run cannot inject removed (same for every target). */
+export function targetOptions(seed: number, overrides: SimOverrides = {}): SimOptions {
+  const options = swarmOptions(seed, overrides);
+  return { ...options, faults: options.faults.filter((name) => TARGET_FAULTS.includes(name)) };
+}
+
+/** Everything one target run produced. */
+export interface TargetRunResult {
+  readonly target: string;
+  readonly options: SimOptions;
+  readonly plan: Plan;
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly traceHash: string;
+  readonly traceLines: readonly string[] | undefined;
+  readonly traceTail: readonly string[];
+  readonly faultsInjected: Readonly<Record<string, number>>;
+  readonly convergence: ConvergenceMeasure | undefined;
+  /** The checks that ran (they depend on the target's semantics). */
+  readonly checks: readonly string[];
+  readonly violations: readonly Violation[];
+  readonly network: NetworkCounters;
+  readonly writesIssued: number;
+  readonly writesAcked: number;
+}
+
+/** Optional hooks of a target run. */
+export interface TargetRunHooks {
+  /** Keep every trace line (determinism check, replay, excerpts). */
+  readonly keepTrace?: boolean;
+  /** Print each trace line as it is written. */
+  readonly echo?: (line: string) => void;
+  /** Run this schedule instead of the one the seed draws. */
+  readonly plan?: Plan;
+}
+
+const HELLO = 1;
+const PAYLOAD = 2;
+const EVERYONE = 0xffff;
+const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function frame(type: number, to: number, body: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(4 + body.length);
+  bytes[0] = 0x54;
+  bytes[1] = type;
+  bytes[2] = to >>> 8;
+  bytes[3] = to & 0xff;
+  bytes.set(body, 4);
+  return bytes;
+}
+
+/** Runs `target` through the schedule of `options`. Unknown fault names in `options` are skipped (see TARGET_FAULTS). */
+export async function runTarget(target: CrdtTarget, options: SimOptions, hooks: TargetRunHooks = {}): Promise<TargetRunResult> {
+  return new TargetRun(target, options, hooks).run();
+}
+
+class TargetRun implements TargetNodeHost {
+  asyncStarted = false;
+  readonly fsyncMsMax: number;
+  private readonly queue = new EventQueue();
+  private nowMs = 0;
+  private events = 0;
+  private stopped = false;
+  private readonly trace: Trace;
+  private readonly network: SimNetwork;
+  private readonly nodes: TargetNode[] = [];
+  private readonly history = new TargetHistory();
+  private readonly plan: Plan;
+  private readonly faults: Record<string, number> = {};
+  private readonly aePrng: Prng;
+  private readonly runViolations: Violation[] = [];
+  private convergedAtMs: number | undefined;
+  private convergence: ConvergenceMeasure | undefined;
+  private atHeal = { frames: 0, bytes: 0 };
+  /** Node starts in progress: the loop waits for them before the next event (an adapter's open may take turns). */
+  private starting: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly target: CrdtTarget,
+    private readonly options: SimOptions,
+    hooks: TargetRunHooks,
+  ) {
+    this.fsyncMsMax = options.fsyncMsMax;
+    this.trace = new Trace({ keepAll: hooks.keepTrace === true, ...(hooks.echo === undefined ? {} : { echo: hooks.echo }) });
+    this.plan = hooks.plan ?? makePlan(options);
+    this.aePrng = new Prng(options.seed, 'anti-entropy');
+    this.network = new SimNetwork(options, new Prng(options.seed, 'network'), {
+      now: () => this.nowMs,
+      schedule: (atMs, run) => this.schedule(atMs, run),
+      trace: (line) => this.traceLine(line),
+      deliver: (from, to, bytes, replayed) => this.deliver(from, to, bytes, replayed),
+    });
+    const nodePrng = new Prng(options.seed, 'nodes');
+    const skew = new Prng(options.seed, 'skew');
+    for (let i = 0; i < options.replicas; i++) {
+      const node = new TargetNode(i, target, this, nodePrng);
+      if (options.faults.includes('skew')) node.skewMs = skew.range(-options.clockSkewMsMax, options.clockSkewMsMax);
+      this.nodes.push(node);
+    }
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  schedule(atMs: number, run: () => void): void {
+    this.queue.push(atMs, run);
+  }
+
+  private traceLine(line: string): void {
+    this.trace.write(`${this.nowMs} ${line}`);
+  }
+
+  async run(): Promise<TargetRunResult> {
+    this.traceLine(`target ${this.target.name} replicas=${this.options.replicas} faults=${this.options.faults.join(',') || 'none'}`);
+    for (const node of this.nodes) await this.start(node);
+    for (const action of this.plan.actions) this.schedule(action.atMs, () => this.perform(action));
+    this.schedule(this.plan.healAtMs, () => this.finalHeal());
+    while (!this.stopped) {
+      const event = this.queue.pop();
+      if (event === undefined) break;
+      this.nowMs = event.atMs;
+      this.events += 1;
+      event.run();
+      if (this.asyncStarted) {
+        this.asyncStarted = false;
+        await drain();
+        while (this.starting.length > 0) {
+          const starts = this.starting;
+          this.starting = [];
+          await Promise.allSettled(starts);
+          await drain();
+        }
+        for (const node of this.nodes) node.changed();
+      }
+    }
+    const states = this.nodes.map((node) => node.stateNow()?.map);
+    const violations = [
+      ...this.runViolations,
+      ...runTargetChecks({ options: this.options, semantics: this.target.semantics, states, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.convergedAtMs, nowMs: this.nowMs }),
+    ];
+    this.traceLine(`end violations=${violations.length}`);
+    return {
+      target: this.target.name,
+      options: this.options,
+      plan: this.plan,
+      events: this.events,
+      virtualMs: this.nowMs,
+      traceHash: this.trace.hash(),
+      traceLines: this.trace.lines,
+      traceTail: this.trace.tail(),
+      faultsInjected: this.faults,
+      convergence: this.convergence,
+      checks: checksFor(this.target.semantics),
+      violations,
+      network: { ...this.network.counters },
+      writesIssued: this.history.writes.length,
+      writesAcked: this.history.acked,
+    };
+  }
+
+  // ---- nodes and sync ---------------------------------------------------------
+
+  private async start(node: TargetNode): Promise<void> {
+    if (!(await node.start())) return;
+    this.traceLine(`start ${node.name} as ${node.replicaId} from ${node.durable.length} chunks`);
+    this.hello(node);
+    const incarnation = node.incarnation;
+    // Jittered so the nodes do not all speak at once; the timer dies with the incarnation and waits out a pause.
+    const tick = (): void => {
+      if (incarnation !== node.incarnation) return;
+      node.whenRunning(() => this.hello(node));
+      this.schedule(this.nowMs + this.options.antiEntropyIntervalMs, tick);
+    };
+    this.schedule(this.nowMs + 1 + this.aePrng.int(this.options.antiEntropyIntervalMs), tick);
+  }
+
+  private send(node: TargetNode, type: number, to: number, body: Uint8Array): void {
+    if (node.state === 'up') this.network.broadcast(node.index, frame(type, to, body));
+  }
+
+  private hello(node: TargetNode): void {
+    if (node.replica !== undefined) this.send(node, HELLO, EVERYONE, node.replica.summary());
+  }
+
+  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean): void {
+    const node = this.nodes[to] as TargetNode;
+    if (node.state === 'down' || node.state === 'starting') return;
+    const addressee = ((bytes[2] as number) << 8) | (bytes[3] as number);
+    if (bytes[1] === PAYLOAD && addressee !== EVERYONE && addressee !== to) return;
+    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B`);
+    node.whenRunning(() => this.receive(node, from, bytes));
+  }
+
+  private receive(node: TargetNode, from: number, bytes: Uint8Array): void {
+    const replica = node.replica;
+    if (replica === undefined) return;
+    const body = bytes.subarray(4);
+    if (bytes[1] === HELLO) {
+      const payload = this.guarded(node, 'payload-for', () => replica.payloadFor(body));
+      if (payload !== undefined) this.send(node, PAYLOAD, from, payload);
+      return;
+    }
+    this.asyncStarted = true;
+    const incarnation = node.incarnation;
+    replica.apply(body).then(
+      () => {
+        if (incarnation === node.incarnation) node.changed();
+      },
+      (error: unknown) => this.violation('apply', `${node.name} failed to apply a payload from n${from}: ${(error as Error).message}`),
+    );
+  }
+
+  private guarded<T>(node: TargetNode, what: string, work: () => T): T | undefined {
+    try {
+      return work();
+    } catch (error) {
+      this.violation(what, `${node.name}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private violation(checker: string, message: string): void {
+    this.traceLine(`violation ${checker} ${message.slice(0, 100)}`);
+    if (this.runViolations.length < 10) this.runViolations.push({ checker, message, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
+  }
+
+  // ---- actions ------------------------------------------------------------------
+
+  private perform(action: Action): void {
+    this.asyncStarted = true;
+    if (action.kind === 'write') {
+      this.write(action.node, action.writes);
+      return;
+    }
+    this.faults[action.kind] = (this.faults[action.kind] ?? 0) + 1;
+    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}${action.kind === 'partition' ? `${action.shape} ${action.groupA.join(',')}` : ''}`);
+    const node = 'node' in action ? (this.nodes[action.node % this.nodes.length] as TargetNode) : undefined;
+    switch (action.kind) {
+      case 'crash':
+        node?.crash();
+        break;
+      case 'restart':
+        if (node?.state === 'down') this.guard(this.start(node));
+        break;
+      case 'pause':
+        node?.pause();
+        break;
+      case 'resume':
+        node?.resume();
+        break;
+      case 'clock-jump':
+        if (node !== undefined) node.skewMs += action.deltaMs;
+        break;
+      case 'partition':
+        this.network.partition(action.shape, action.groupA);
+        break;
+      case 'heal':
+        this.network.heal();
+        break;
+      case 'replay':
+        this.network.replayOld(action.count);
+        break;
+      default:
+        this.traceLine(`skip ${action.kind}: not a target fault`);
+    }
+  }
+
+  private guard(work: Promise<unknown>): void {
+    this.starting.push(work);
+    work.catch((error: unknown) => this.violation('simulator', `fault handling failed: ${(error as Error).message}`));
+  }
+
+  private write(index: number, writes: readonly TargetWrite[]): void {
+    const node = this.nodes[index % this.nodes.length] as TargetNode;
+    const replica = node.replica;
+    if (node.state !== 'up' || replica === undefined) return;
+    const issued = this.history.issue(node.index, node.incarnation, writes, this.nowMs);
+    this.traceLine(`write ${node.name} ${writes.map((w) => (w.value === undefined ? `-${w.key}` : `${w.key}=${w.value}`)).join(',')}`);
+    const before = replica.summary();
+    const incarnation = node.incarnation;
+    node.changed();
+    replica.write(writes).then(
+      (receipt) => {
+        issued.forEach((w, i) => {
+          w.ackAtMs = this.nowMs;
+          const stamp = receipt.stamps?.[i];
+          if (stamp !== undefined) w.stamp = stamp;
+        });
+        this.traceLine(`ack ${node.name} #${issued[0]?.seq}+${issued.length}`);
+        if (incarnation !== node.incarnation || node.replica !== replica) return;
+        node.changed();
+        // Push: what a peer that was where this replica was before the write now lacks.
+        const payload = this.guarded(node, 'payload-for', () => replica.payloadFor(before));
+        if (payload !== undefined) this.send(node, PAYLOAD, EVERYONE, payload);
+      },
+      (error: unknown) => this.violation('write', `${node.name} write failed: ${(error as Error).message}`),
+    );
+  }
+
+  // ---- phases -------------------------------------------------------------------
+
+  private finalHeal(): void {
+    this.asyncStarted = true;
+    this.network.faultsOn = false;
+    this.network.heal();
+    this.traceLine('final-heal');
+    for (const node of this.nodes) {
+      if (node.state === 'paused') node.resume();
+      else if (node.state === 'down') this.guard(this.start(node));
+    }
+    this.atHeal = { frames: this.network.counters.framesSent, bytes: this.network.counters.bytesSent };
+    this.schedule(this.nowMs + 1, () => this.pollConvergence());
+  }
+
+  private pollConvergence(): void {
+    if (this.convergedAtMs === undefined && this.isConverged()) {
+      this.convergedAtMs = this.nowMs;
+      this.convergence = { ms: this.nowMs - this.plan.healAtMs, messages: this.network.counters.framesSent - this.atHeal.frames, bytes: this.network.counters.bytesSent - this.atHeal.bytes };
+      this.traceLine(`converged after ${this.convergence.ms}ms`);
+      this.schedule(this.nowMs + 2 * this.options.antiEntropyIntervalMs + this.options.delayMsMax + 1, () => this.confirmQuiet());
+      return;
+    }
+    if (this.nowMs >= this.plan.healAtMs + this.options.livenessBudgetMs) {
+      this.traceLine('liveness budget exhausted');
+      this.stopped = true;
+      return;
+    }
+    this.schedule(this.nowMs + 5, () => this.pollConvergence());
+  }
+
+  /** Converged replicas must stay converged while stale frames land; if they drift apart, measure again. */
+  private confirmQuiet(): void {
+    const converged = this.isConverged();
+    if (converged && (this.network.dataInFlight === 0 || this.nowMs >= this.plan.healAtMs + this.options.livenessBudgetMs)) {
+      this.stopped = true;
+      return;
+    }
+    if (converged) {
+      this.schedule(this.nowMs + 50, () => this.confirmQuiet());
+      return;
+    }
+    this.traceLine('diverged again after convergence');
+    this.convergedAtMs = undefined;
+    this.convergence = undefined;
+    this.pollConvergence();
+  }
+
+  private isConverged(): boolean {
+    const first = this.nodes[0]?.stateNow();
+    if (first === undefined) return false;
+    return this.nodes.every((node) => node.state === 'up' && node.stateNow()?.json === first.json);
+  }
+}
+
+/** Every fault name a target run ignores (for reports). */
+export const NON_TARGET_FAULTS: readonly FaultName[] = FAULT_NAMES.filter((name) => !TARGET_FAULTS.includes(name));
