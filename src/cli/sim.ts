@@ -13,8 +13,9 @@ import { shrinkPlan } from '../sim/shrink.js';
 import { runSimulation, type SimResult } from '../sim/simulator.js';
 import { renderTimeline } from '../sim/timeline.js';
 import { type Command, parseArgs } from './command.js';
+import { runTargetCommand } from './sim-target.js';
 
-const CONTROL_FLAGS = new Set(['seed', 'seeds', 'runs', 'replay', 'check-determinism', 'no-shrink', 'shrink-runs', 'trace', 'quiet', 'html']);
+const CONTROL_FLAGS = new Set(['seed', 'seeds', 'runs', 'replay', 'check-determinism', 'no-shrink', 'shrink-runs', 'trace', 'quiet', 'html', 'target']);
 const STRING_OPTIONS = new Set(['keyDistribution', 'restoreMode', 'wipeMode', 'bug']);
 
 /** Turns `--kebab-name value` flags into option overrides. */
@@ -134,7 +135,7 @@ async function sweep(firstSeed: number, count: number, overrides: SimOverrides, 
 /** The `sim` subcommand. */
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|a,b] [--seeds K] [--replay N [--html F]] [--check-determinism]',
+  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|a,b] [--runs K] [--target tidelog|yjs|automerge|<module>] [--replay N [--html F]] [--check-determinism]',
   summary: 'run the deterministic fault simulator (a seed, a sweep of seeds, a replay, or a determinism check)',
   async run(args) {
     const { options: flags } = parseArgs(args);
@@ -144,6 +145,9 @@ export const simCommand: Command = {
       out(FAULT_NAMES.join(', '));
       return 0;
     }
+    // Any other target runs through its adapter (src/sim/targets); `tidelog` keeps the full simulator below.
+    const target = flags.get('target');
+    if (target !== undefined && target !== 'tidelog') return runTargetCommand(target, flags, overrides, out);
     if (flags.has('replay')) {
       const seed = intFlag(flags, 'replay', 1);
       const result = await runOne(swarmOptions(seed, overrides), overrides, flags, out);
