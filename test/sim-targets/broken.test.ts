@@ -1,0 +1,49 @@
+/**
+ * The target checks can fail: deliberately broken adapters are caught, and
+ * the failure report names the seed and prints a command that replays it
+ * (which, run again, reproduces the same trace and violations).
+ */
+import { describe, expect, it } from 'vitest';
+import { loadTarget } from '../../src/cli/load-target.js';
+import type { SimOverrides } from '../../src/sim/options.js';
+import { runTarget, targetFailureReport, targetOptions, tidelogTarget } from '../../src/sim/targets/index.js';
+import { ackBeforeStoreTarget, arrivalOrderTarget } from './broken-adapters.js';
+
+const checkersOf = (violations: readonly { checker: string }[]): Set<string> => new Set(violations.map((v) => v.checker));
+const MODULE = 'test/sim-targets/broken-adapters.ts';
+
+describe('broken adapters are caught', () => {
+  it('lww-order and convergence catch a target that breaks ties by arrival order', async () => {
+    const overrides: SimOverrides = { steps: 300, replicas: 3 };
+    const result = await runTarget(arrivalOrderTarget, targetOptions(1, overrides), { keepTrace: true });
+    const found = checkersOf(result.violations);
+    expect(found).toContain('lww-order');
+    expect(found).toContain('convergence');
+    const report = targetFailureReport(result, `${MODULE}#arrivalOrderTarget`, overrides).join('\n');
+    expect(report).toContain('FAILED seed 1 target arrival-order');
+    expect(report).toContain(`replay: npx tidelog replay 1 --target ${MODULE}#arrivalOrderTarget --steps 300 --replicas 3`);
+  });
+
+  it('acked-writes catches a target that acknowledges a write before it is stored', async () => {
+    const overrides: SimOverrides = { steps: 300, replicas: 3, fsyncMsMax: 100, faults: ['crash', 'isolate', 'drop', 'reorder', 'duplicate'], faultRate: 0.05, dropProbability: 0.3 };
+    const result = await runTarget(ackBeforeStoreTarget, targetOptions(1, overrides), { keepTrace: true });
+    expect(checkersOf(result.violations)).toContain('acked-writes');
+    expect(result.violations.find((v) => v.checker === 'acked-writes')?.message).toMatch(/^acknowledged write .* is lost on n\d/);
+    const report = targetFailureReport(result, `${MODULE}#ackBeforeStoreTarget`, overrides).join('\n');
+    expect(report).toContain('FAILED seed 1 target ack-before-store');
+    expect(report).toMatch(/replay: npx tidelog replay 1 --target test\/sim-targets\/broken-adapters.ts#ackBeforeStoreTarget --steps 300 .*--fsync-ms-max 100 --faults crash,isolate,drop,reorder,duplicate/);
+    // The correct adapter passes the very same schedule.
+    const control = await runTarget(tidelogTarget, targetOptions(1, overrides));
+    expect(control.violations).toEqual([]);
+    expect(control.plan).toEqual(result.plan);
+  });
+
+  it('the replay command reproduces the failure: the module loads by path and gives the same trace', async () => {
+    const overrides: SimOverrides = { steps: 300, replicas: 3 };
+    const first = await runTarget(arrivalOrderTarget, targetOptions(1, overrides));
+    const loaded = await loadTarget(`${MODULE}#arrivalOrderTarget`);
+    const again = await runTarget(loaded, targetOptions(1, overrides));
+    expect(again.traceHash).toBe(first.traceHash);
+    expect(again.violations).toEqual(first.violations);
+  });
+});
