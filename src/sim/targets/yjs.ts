@@ -78,9 +78,9 @@ class YjsTargetReplica implements TargetReplica {
   }
 }
 
-/** Yjs client ids are 32-bit: the first half of the incarnation's replica id. */
+/** Yjs client ids are 32-bit: both halves of the incarnation's 64-bit replica id folded together. */
 function clientIdOf(replicaId: string): number {
-  return Number.parseInt(replicaId.slice(0, 8), 16) >>> 0;
+  return (Number.parseInt(replicaId.slice(0, 8), 16) ^ Number.parseInt(replicaId.slice(8, 16), 16)) >>> 0;
 }
 
 /** The Yjs adapter (`yjs` is loaded on first use). */
