@@ -5,6 +5,7 @@
 import { decodeOps } from '../../src/core/codec.js';
 import type { CrdtTarget, TargetReplica, TargetWrite } from '../../src/sim/targets/target.js';
 import { tidelogTarget } from '../../src/sim/targets/tidelog.js';
+import { yjsTarget } from '../../src/sim/targets/yjs.js';
 
 /**
  * Shows, for each key, whichever write reached this replica last (local writes and merged payloads in
@@ -38,19 +39,27 @@ export const arrivalOrderTarget: CrdtTarget = {
   },
 };
 
-/** Acknowledges a write as soon as it is in memory: the durable append is started but not awaited. */
-export const ackBeforeStoreTarget: CrdtTarget = {
-  name: 'ack-before-store',
-  semantics: 'hlc-lww',
-  open(options) {
-    return tidelogTarget.open({
-      ...options,
-      log: {
-        append(chunk) {
-          void options.log.append(chunk);
-          return Promise.resolve();
+/** `target`, acknowledging a write as soon as it is in memory: the durable append is started but not awaited. */
+export function withAckBeforeStore(target: CrdtTarget): CrdtTarget {
+  return {
+    name: `ack-before-store(${target.name})`,
+    semantics: target.semantics,
+    open(options) {
+      return target.open({
+        ...options,
+        log: {
+          append(chunk) {
+            void options.log.append(chunk);
+            return Promise.resolve();
+          },
         },
-      },
-    });
-  },
-};
+      });
+    },
+  };
+}
+
+/** The Tidelog adapter acknowledging before it stores. */
+export const ackBeforeStoreTarget: CrdtTarget = withAckBeforeStore(tidelogTarget);
+
+/** The Yjs adapter acknowledging before it stores (only convergence and acked-writes apply to it). */
+export const yjsAckBeforeStoreTarget: CrdtTarget = withAckBeforeStore(yjsTarget);

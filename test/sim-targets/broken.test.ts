@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/cli/load-target.js';
 import type { SimOverrides } from '../../src/sim/options.js';
-import { runTarget, targetFailureReport, targetOptions, tidelogTarget } from '../../src/sim/targets/index.js';
-import { ackBeforeStoreTarget, arrivalOrderTarget } from './broken-adapters.js';
+import { runTarget, targetFailureReport, targetOptions, tidelogTarget, yjsTarget } from '../../src/sim/targets/index.js';
+import { ackBeforeStoreTarget, arrivalOrderTarget, yjsAckBeforeStoreTarget } from './broken-adapters.js';
 
 const checkersOf = (violations: readonly { checker: string }[]): Set<string> => new Set(violations.map((v) => v.checker));
 const MODULE = 'test/sim-targets/broken-adapters.ts';
@@ -30,12 +30,21 @@ describe('broken adapters are caught', () => {
     expect(checkersOf(result.violations)).toContain('acked-writes');
     expect(result.violations.find((v) => v.checker === 'acked-writes')?.message).toMatch(/^acknowledged write .* is lost on n\d/);
     const report = targetFailureReport(result, `${MODULE}#ackBeforeStoreTarget`, overrides).join('\n');
-    expect(report).toContain('FAILED seed 1 target ack-before-store');
+    expect(report).toContain('FAILED seed 1 target ack-before-store(tidelog)');
     expect(report).toMatch(/replay: npx tidelog replay 1 --target test\/sim-targets\/broken-adapters.ts#ackBeforeStoreTarget --steps 300 .*--fsync-ms-max 100 --faults crash,isolate,drop,reorder,duplicate/);
     // The correct adapter passes the very same schedule.
     const control = await runTarget(tidelogTarget, targetOptions(1, overrides));
     expect(control.violations).toEqual([]);
     expect(control.plan).toEqual(result.plan);
+  });
+
+  it('acked-writes catches the Yjs adapter acknowledging before it stores (no LWW order to lean on)', async () => {
+    const overrides: SimOverrides = { steps: 300, replicas: 3, fsyncMsMax: 100, faults: ['crash', 'isolate', 'drop', 'reorder', 'duplicate'], faultRate: 0.05, dropProbability: 0.3 };
+    const result = await runTarget(yjsAckBeforeStoreTarget, targetOptions(2, overrides));
+    expect(result.checks).not.toContain('lww-order');
+    expect(checkersOf(result.violations)).toEqual(new Set(['acked-writes']));
+    const control = await runTarget(yjsTarget, targetOptions(2, overrides));
+    expect(control.violations).toEqual([]);
   });
 
   it('the replay command reproduces the failure: the module loads by path and gives the same trace', async () => {
