@@ -14,7 +14,7 @@ import { compareOps, KEY_LENGTH_MAX, type Op, type OpInput, opIdString, sameOpCo
 import { OpLog } from './oplog.js';
 import { type Random, randomReplicaId, systemRandom } from './random.js';
 import { compareKeys, type KeyChange, MaterializedState, winnersOf } from './state.js';
-import type { Snapshot, Storage } from './storage.js';
+import type { Snapshot, Storage, StoredLog } from './storage.js';
 import { validateVersionVector, type VersionVector, vvCovers, vvDominates, vvMerge } from './version-vector.js';
 
 export { KEY_LENGTH_MAX } from './op.js';
@@ -125,6 +125,7 @@ export class Replica {
   private readonly queue: CommitQueue<Intent>;
   private readonly hlc: HybridLogicalClock;
   private localSeq = 0;
+  private rotatedFrom: string | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -149,16 +150,30 @@ export class Replica {
   static async open(options: ReplicaOptions = {}): Promise<Replica> {
     const storage = options.storage ?? new MemoryStorage();
     const stored = await storage.load();
+    try {
+      return await Replica.restore(storage, stored, options);
+    } catch (error) {
+      // A replica that failed to open must not keep the medium (a file lock) held.
+      await storage.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static async restore(storage: Storage, stored: StoredLog, options: ReplicaOptions): Promise<Replica> {
     if (options.replicaId !== undefined) validateReplicaId(options.replicaId);
     if (options.replicaId !== undefined && stored.meta !== undefined && stored.meta.replicaId !== options.replicaId) {
       throw new InvalidArgumentError(`storage belongs to replica ${stored.meta.replicaId}, not ${options.replicaId}`);
     }
-    const replicaId = stored.meta?.replicaId ?? options.replicaId ?? randomReplicaId(options.random ?? systemRandom);
+    const random = options.random ?? systemRandom;
+    // After a lost tail, the lost sequence numbers may be known to peers with other content: start a new identity.
+    const rotate = stored.tailLost === true && stored.meta !== undefined && options.replicaId === undefined;
+    const replicaId = rotate ? randomReplicaId(random) : (stored.meta?.replicaId ?? options.replicaId ?? randomReplicaId(random));
     const replica = new Replica(replicaId, storage, options.clock ?? systemClock, positiveInt(options.historyOpsRetained, 10_000, 'historyOpsRetained'), {
       pendingOpsMax: positiveInt(options.pendingOpsMax, 65_536, 'pendingOpsMax'),
       groupOpsMax: positiveInt(options.groupOpsMax, 16_384, 'groupOpsMax'),
     });
-    if (stored.meta === undefined) await storage.writeMeta({ replicaId });
+    if (rotate) replica.rotatedFrom = stored.meta?.replicaId;
+    if (stored.meta === undefined || rotate) await storage.writeMeta({ replicaId });
     if (stored.snapshot !== undefined) replica.restoreSnapshot(stored.snapshot);
     for await (const batch of stored.batches) replica.restoreBatch(batch);
     replica.localSeq = replica.log.maxSeq(replicaId);
@@ -433,6 +448,11 @@ export class Replica {
       })();
     }
     return this.closing;
+  }
+
+  /** The replica id this database wrote under before recovery cut its log tail on open (it then took a new one). */
+  get identityRotatedFrom(): string | undefined {
+    return this.rotatedFrom;
   }
 
   /** True once `close()` was called. */

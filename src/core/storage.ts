@@ -37,6 +37,12 @@ export interface StoredLog {
    * Batches may contain ops the snapshot already covers; the core skips them.
    */
   readonly batches: AsyncIterable<readonly Op[]> | Iterable<readonly Op[]>;
+  /**
+   * True when recovery cut records off the end of the log. Those ops may already have
+   * reached peers (a relaxed sync mode, or a synced record damaged later), so the
+   * replica must not write their sequence numbers again: it takes a new replica id.
+   */
+  readonly tailLost?: boolean;
 }
 
 /** A durable home for one replica's log. */
