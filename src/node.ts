@@ -6,6 +6,8 @@ export * from './index.js';
 export * from './storage/file/index.js';
 /** The deterministic simulator (Node: it drives promise work with setImmediate). */
 export * as sim from './sim/index.js';
+/** Pluggable simulator targets: the adapter interface, the Tidelog/Yjs/Automerge adapters, `runTarget`. */
+export * as simTargets from './sim/targets/index.js';
 export * from './relay/index.js';
 export { type NodeSyncedReplicaOptions, openSyncedReplicaNode } from './client/node.js';
 export {
