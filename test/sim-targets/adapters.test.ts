@@ -78,3 +78,16 @@ describe('loading targets', () => {
     await expect(loadTarget(true)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+describe('the example adapter of docs/sim-targets.md', () => {
+  it('passes every check under every target fault on three seeds', async () => {
+    const { lamportMapTarget } = await import('./example-adapter.js');
+    const { runTarget, targetOptions, TARGET_FAULTS } = await import('../../src/sim/targets/index.js');
+    for (const seed of [1, 2, 3]) {
+      const result = await runTarget(lamportMapTarget, targetOptions(seed, { steps: 200, faults: [...TARGET_FAULTS], faultRate: 0.03 }));
+      expect(result.checks).toContain('lww-order');
+      expect(result.violations).toEqual([]);
+      expect(result.convergence).toBeDefined();
+    }
+  });
+});
