@@ -309,7 +309,7 @@ class TargetRun implements TargetNodeHost {
     const replica = node.replica;
     if (node.state !== 'up' || replica === undefined) return;
     const issued = this.history.issue(node.index, node.incarnation, writes, this.nowMs);
-    this.traceLine(`write ${node.name} ${writes.map((w) => (w.value === undefined ? `-${w.key}` : `${w.key}=${w.value}`)).join(',')}`);
+    this.traceLine(`write ${node.name} #${issued[0]?.seq} ${writes.map((w) => (w.value === undefined ? `-${w.key}` : `${w.key}=${w.value}`)).join(',')}`);
     const before = replica.summary();
     const incarnation = node.incarnation;
     node.changed();
