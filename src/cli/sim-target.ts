@@ -1,13 +1,15 @@
 /**
  * `tidelog sim --target <name|module>` for targets other than Tidelog's full
  * simulator: one seed, a sweep (`--runs K`, alias `--seeds K`), a replay with
- * the trace printed, or a determinism check, through the adapter run loop.
+ * the trace printed, or a determinism check, through the adapter run loop. A
+ * failing seed is shrunk like Tidelog's (`--shrink-runs N`, `--no-shrink`).
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import { firstTraceDifference } from '../sim/determinism.js';
 import type { SimOverrides } from '../sim/options.js';
 import { percentiles } from '../sim/report.js';
-import { NON_TARGET_FAULTS, runTarget, summarizeTarget, targetFailureReport, targetOptions, targetReplayCommand, type TargetRunResult } from '../sim/targets/index.js';
+import { describeAction } from '../sim/plan.js';
+import { NON_TARGET_FAULTS, runTarget, shrinkTargetPlan, summarizeTarget, targetFailureReport, targetOptions, targetReplayCommand, type TargetRunResult } from '../sim/targets/index.js';
 import type { CrdtTarget } from '../sim/targets/target.js';
 import { loadTarget } from './load-target.js';
 
@@ -26,7 +28,16 @@ async function runOne(target: CrdtTarget, spec: string, seed: number, overrides:
   const started = performance.now();
   const result = await runTarget(target, targetOptions(seed, overrides), { keepTrace: true, ...(echo === undefined ? {} : { echo }) });
   for (const line of summarizeTarget(result, performance.now() - started)) out(line);
-  if (result.violations.length > 0) for (const line of targetFailureReport(result, spec, overrides)) out(line);
+  if (result.violations.length === 0) return result;
+  for (const line of targetFailureReport(result, spec, overrides)) out(line);
+  const first = result.violations[0];
+  if (first === undefined || flags.has('no-shrink')) return result;
+  out(`  shrinking (cutting faults and writes while [${first.checker}] still fails)...`);
+  const shrunk = await shrinkTargetPlan(target, result.options, result.plan, first.checker, { runsMax: intFlag(flags, 'shrink-runs', 100) });
+  out(`  smallest failing schedule: ${shrunk.plan.actions.length} of ${shrunk.actionsBefore} actions (${shrunk.runs} trial runs); final heal at ${shrunk.plan.healAtMs}ms:`);
+  for (const action of shrunk.plan.actions.slice(0, 40)) out(`    ${describeAction(action)}`);
+  if (shrunk.plan.actions.length > 40) out(`    ... ${shrunk.plan.actions.length - 40} more`);
+  for (const v of shrunk.violations.filter((v) => v.checker === first.checker).slice(0, 3)) out(`    -> [${v.checker}] ${v.message}`);
   return result;
 }
 
@@ -68,7 +79,7 @@ async function determinism(target: CrdtTarget, seed: number, overrides: SimOverr
 export async function runTargetCommand(spec: string | true, flags: Flags, overrides: SimOverrides, out: (line: string) => void): Promise<number> {
   const target = await loadTarget(spec);
   const name = spec as string;
-  for (const unsupported of ['html', 'shrink-runs']) if (flags.has(unsupported)) throw new InvalidArgumentError(`--${unsupported} is not available with --target ${name} (Tidelog's own simulator only)`);
+  for (const unsupported of ['html']) if (flags.has(unsupported)) throw new InvalidArgumentError(`--${unsupported} is not available with --target ${name} (Tidelog's own simulator only)`);
   const ignored = (overrides.faults ?? []).filter((fault) => NON_TARGET_FAULTS.includes(fault));
   if (ignored.length > 0) out(`note: faults not injected into targets: ${ignored.join(', ')}`);
   if (flags.has('replay')) {

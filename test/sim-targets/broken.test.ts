@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/cli/load-target.js';
 import type { SimOverrides } from '../../src/sim/options.js';
-import { runTarget, targetFailureReport, targetOptions, tidelogTarget, yjsTarget } from '../../src/sim/targets/index.js';
+import { runTarget, shrinkTargetPlan, targetFailureReport, targetOptions, tidelogTarget, yjsTarget } from '../../src/sim/targets/index.js';
 import { ackBeforeStoreTarget, arrivalOrderTarget, yjsAckBeforeStoreTarget } from './broken-adapters.js';
 
 const checkersOf = (violations: readonly { checker: string }[]): Set<string> => new Set(violations.map((v) => v.checker));
@@ -59,5 +59,18 @@ describe('broken adapters are caught', () => {
     const again = await runTarget(loaded, targetOptions(1, overrides));
     expect(again.traceHash).toBe(first.traceHash);
     expect(again.violations).toEqual(first.violations);
+  });
+
+  it('shrinking cuts the failing schedule down to a crash right after an acknowledged write', async () => {
+    const overrides: SimOverrides = { steps: 300, replicas: 3, fsyncMsMax: 100, faults: ['crash', 'isolate', 'drop', 'reorder', 'duplicate'], faultRate: 0.05, dropProbability: 0.3 };
+    const result = await runTarget(ackBeforeStoreTarget, targetOptions(1, overrides));
+    const shrunk = await shrinkTargetPlan(ackBeforeStoreTarget, result.options, result.plan, 'acked-writes', { runsMax: 60 });
+    expect(shrunk.actionsBefore).toBe(result.plan.actions.length);
+    expect(shrunk.plan.actions.length).toBeLessThan(result.plan.actions.length / 10);
+    expect(shrunk.plan.actions.some((a) => a.kind === 'crash')).toBe(true);
+    expect(shrunk.violations.some((v) => v.checker === 'acked-writes')).toBe(true);
+    // The shrunk schedule replays to the same failure.
+    const again = await runTarget(ackBeforeStoreTarget, result.options, { plan: shrunk.plan });
+    expect(again.violations).toEqual(shrunk.violations);
   });
 });

@@ -8,6 +8,7 @@ import { yjsTarget } from './yjs.js';
 export { automergeTarget } from './automerge.js';
 export { checksFor, runTargetChecks, type TargetCheckInput } from './checks.js';
 export type { IssuedWrite } from './history.js';
+export { shrinkTargetPlan } from './shrink.js';
 export { summarizeTarget, targetFailureReport, targetReplayCommand } from './report.js';
 export { NON_TARGET_FAULTS, runTarget, TARGET_FAULTS, type TargetRunHooks, type TargetRunResult, targetOptions } from './run-target.js';
 export { type CrdtTarget, type DurableLog, isCrdtTarget, type TargetOpenOptions, type TargetReplica, type TargetSemantics, type TargetWrite, type WriteReceipt } from './target.js';
