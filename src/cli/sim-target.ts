@@ -4,10 +4,12 @@
  * the trace printed, or a determinism check, through the adapter run loop. A
  * failing seed is shrunk like Tidelog's (`--shrink-runs N`, `--no-shrink`).
  */
+import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { firstTraceDifference } from '../sim/determinism.js';
 import type { SimOverrides } from '../sim/options.js';
 import { percentiles } from '../sim/report.js';
+import { renderTimeline } from '../sim/timeline.js';
 import { describeAction } from '../sim/plan.js';
 import { NON_TARGET_FAULTS, runTarget, shrinkTargetPlan, summarizeTarget, targetFailureReport, targetOptions, targetReplayCommand, type TargetRunResult } from '../sim/targets/index.js';
 import type { CrdtTarget } from '../sim/targets/target.js';
@@ -28,6 +30,11 @@ async function runOne(target: CrdtTarget, spec: string, seed: number, overrides:
   const started = performance.now();
   const result = await runTarget(target, targetOptions(seed, overrides), { keepTrace: true, ...(echo === undefined ? {} : { echo }) });
   for (const line of summarizeTarget(result, performance.now() - started)) out(line);
+  const html = flags.get('html');
+  if (typeof html === 'string') {
+    writeFileSync(html, renderTimeline(result.traceLines ?? [], result.options.replicas, `tidelog sim seed ${seed} target ${target.name}: ${result.violations.length} violation(s), trace hash ${result.traceHash}`));
+    out(`  timeline written to ${html}`);
+  }
   if (result.violations.length === 0) return result;
   for (const line of targetFailureReport(result, spec, overrides)) out(line);
   const first = result.violations[0];
@@ -79,7 +86,7 @@ async function determinism(target: CrdtTarget, seed: number, overrides: SimOverr
 export async function runTargetCommand(spec: string | true, flags: Flags, overrides: SimOverrides, out: (line: string) => void): Promise<number> {
   const target = await loadTarget(spec);
   const name = spec as string;
-  for (const unsupported of ['html']) if (flags.has(unsupported)) throw new InvalidArgumentError(`--${unsupported} is not available with --target ${name} (Tidelog's own simulator only)`);
+  if (flags.get('html') === true) throw new InvalidArgumentError('--html needs a file name');
   const ignored = (overrides.faults ?? []).filter((fault) => NON_TARGET_FAULTS.includes(fault));
   if (ignored.length > 0) out(`note: faults not injected into targets: ${ignored.join(', ')}`);
   if (flags.has('replay')) {

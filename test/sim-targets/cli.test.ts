@@ -1,4 +1,7 @@
 /** `tidelog sim --target`, `--runs`, and `tidelog replay <seed>`. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commands } from '../../src/cli/commands.js';
 import { replayCommand } from '../../src/cli/replay.js';
@@ -60,6 +63,21 @@ describe('tidelog replay <seed>', () => {
     expect(output).toMatch(/#0 0 target yjs replicas=2/);
     expect(output).toMatch(/write n\d /);
     expect(output).toMatch(/seed 4 target yjs/);
+  });
+
+  it('--html writes the run as a timeline page for a target too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidelog-targets-'));
+    try {
+      capture();
+      const file = join(dir, 'run.html');
+      expect(await replayCommand.run(['3', '--target', 'automerge', '--steps', '150', '--faults', 'crash,partition', '--fault-rate', '0.05', '--html', file])).toBe(0);
+      const page = readFileSync(file, 'utf8');
+      expect(page).toContain('target automerge: 0 violation(s)');
+      expect((page.match(/<line /g) ?? []).length).toBeGreaterThan(10); // frames as arrows
+      expect(page).toMatch(/crashed|partition/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reruns a Tidelog seed through the full simulator with its trace printed', async () => {

@@ -121,7 +121,7 @@ class TargetRun implements TargetNodeHost {
       now: () => this.nowMs,
       schedule: (atMs, run) => this.schedule(atMs, run),
       trace: (line) => this.traceLine(line),
-      deliver: (from, to, bytes, replayed) => this.deliver(from, to, bytes, replayed),
+      deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
     });
     const nodePrng = new Prng(options.seed, 'nodes');
     const skew = new Prng(options.seed, 'skew');
@@ -216,12 +216,12 @@ class TargetRun implements TargetNodeHost {
     if (node.replica !== undefined) this.send(node, HELLO, EVERYONE, node.replica.summary());
   }
 
-  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean): void {
+  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as TargetNode;
     if (node.state === 'down' || node.state === 'starting') return;
     const addressee = ((bytes[2] as number) << 8) | (bytes[3] as number);
     if (bytes[1] === PAYLOAD && addressee !== EVERYONE && addressee !== to) return;
-    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B`);
+    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B sent ${sentAtMs}`);
     node.whenRunning(() => this.receive(node, from, bytes));
   }
 
@@ -238,7 +238,10 @@ class TargetRun implements TargetNodeHost {
     const incarnation = node.incarnation;
     replica.apply(body).then(
       () => {
-        if (incarnation === node.incarnation) node.changed();
+        if (incarnation !== node.incarnation) return;
+        node.changed();
+        // Same shape as the Tidelog simulator's lines, so its timeline page can draw a target run too.
+        this.traceLine(`merge ${node.name} from n${from}`);
       },
       (error: unknown) => this.violation('apply', `${node.name} failed to apply a payload from n${from}: ${(error as Error).message}`),
     );
