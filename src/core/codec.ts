@@ -6,7 +6,7 @@
  */
 import { DecodeError, MalformedOpError } from './errors.js';
 import type { JsonValue } from './json.js';
-import { type Op, validateOp } from './op.js';
+import { type Op, opFromParsedJson, validateOp } from './op.js';
 
 /** Version tag written in every encoded batch. */
 export const OP_CODEC_VERSION = 1;
@@ -48,27 +48,44 @@ export function decodeOps(bytes: Uint8Array): Op[] {
   } catch (error) {
     throw new DecodeError(`op batch is not UTF-8 JSON: ${(error as Error).message}`);
   }
-  return opsFromWire(parsed);
+  return opsFromParsedJson(parsed);
 }
 
-/** Rebuilds and validates ops from the JSON-ready form. @throws DecodeError */
+/** Rebuilds and validates ops from the JSON-ready form (values are copied: `wire` stays the caller's). @throws DecodeError */
 export function opsFromWire(wire: unknown): Op[] {
+  return rebuild(wire, (replica, row, index) =>
+    validateOp(
+      row.length === 6
+        ? { replica, seq: row[1], wall: row[2], logical: row[3], key: row[4], type: 'set', value: row[5] as JsonValue }
+        : { replica, seq: row[1], wall: row[2], logical: row[3], key: row[4], type: 'delete' },
+      index,
+    ),
+  );
+}
+
+/**
+ * {@link opsFromWire} for a batch fresh out of `JSON.parse` that nobody else holds (the core's and the sync
+ * protocol's decoders; not exported from the package): the same checks, but values are frozen in place
+ * instead of copied, and no intermediate object is built per op.
+ * @throws DecodeError
+ */
+export function opsFromParsedJson(wire: unknown): Op[] {
+  return rebuild(wire, (replica, row, index) => opFromParsedJson(replica, row[1], row[2], row[3], row[4], row.length === 6 ? 'set' : 'delete', row[5], index));
+}
+
+function rebuild(wire: unknown, build: (replica: unknown, row: readonly unknown[], index: number) => Op): Op[] {
   if (typeof wire !== 'object' || wire === null) throw new DecodeError('op batch is not an object');
   const { v, r, o } = wire as { v?: unknown; r?: unknown; o?: unknown };
   if (v !== OP_CODEC_VERSION) throw new DecodeError(`op batch version ${String(v)} is not supported (expected ${OP_CODEC_VERSION})`);
   if (!Array.isArray(r) || !Array.isArray(o)) throw new DecodeError('op batch lacks its replica table or op list');
   const ops: Op[] = new Array(o.length);
   for (let i = 0; i < o.length; i++) {
-    const row = o[i];
+    const row: unknown = o[i];
     if (!Array.isArray(row) || (row.length !== 5 && row.length !== 6)) throw new DecodeError(`op ${i} is not a 5- or 6-element row`, { index: i });
-    const replica = typeof row[0] === 'number' ? r[row[0]] : undefined;
+    // An own index only: a row naming "constructor" or "__proto__" must not reach Array.prototype.
+    const replica = typeof row[0] === 'number' && Number.isSafeInteger(row[0]) && row[0] >= 0 ? r[row[0]] : undefined;
     try {
-      ops[i] = validateOp(
-        row.length === 6
-          ? { replica, seq: row[1], wall: row[2], logical: row[3], key: row[4], type: 'set', value: row[5] as JsonValue }
-          : { replica, seq: row[1], wall: row[2], logical: row[3], key: row[4], type: 'delete' },
-        i,
-      );
+      ops[i] = build(replica, row, i);
     } catch (error) {
       if (error instanceof MalformedOpError) throw new DecodeError(`op batch holds a malformed op: ${error.message}`, { index: i });
       throw error;

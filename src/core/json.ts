@@ -67,6 +67,29 @@ function copyContainer(value: object, path: string, depth: number, seen: Set<obj
   return copy;
 }
 
+/**
+ * For values fresh out of `JSON.parse` only (core decoders; not exported from the package): they are JSON by
+ * construction (no cycles, class instances, symbols or non-finite numbers) and nobody else holds them, so the
+ * containers are frozen in place instead of copied. Only the depth is checked, with the same limit as
+ * {@link toJsonValue}.
+ * @throws InvalidValueError when the value nests deeper than {@link JSON_DEPTH_MAX}.
+ */
+export function freezeParsedJson(value: unknown): JsonValue {
+  freezeIn(value, 0);
+  return value as JsonValue;
+}
+
+function freezeIn(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (depth >= JSON_DEPTH_MAX) throw new InvalidValueError(`a value nests deeper than ${JSON_DEPTH_MAX} levels`);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeIn(value[i], depth + 1);
+  } else {
+    for (const key in value) freezeIn((value as Record<string, unknown>)[key], depth + 1);
+  }
+  Object.freeze(value);
+}
+
 /** Structural equality of two JSON values (used to tell a duplicate op from a conflicting one). */
 export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   if (a === b) return true;

@@ -4,7 +4,7 @@
  */
 import { InvalidValueError, MalformedOpError } from './errors.js';
 import type { HlcTimestamp } from './hlc.js';
-import { type JsonValue, toJsonValue } from './json.js';
+import { freezeParsedJson, type JsonValue, toJsonValue } from './json.js';
 
 /** The kinds of op. `delete` is a tombstone that wins or loses like any write. */
 export type OpType = 'set' | 'delete';
@@ -67,26 +67,72 @@ function malformed(index: number, field: string, why: string): never {
 }
 
 /**
+ * Ops built by this module: frozen, value included, so they stay valid. Checking one again (a decoder built it,
+ * then `applyRemote` is handed it) would repeat the same walk and copy the value a second time; a WeakSet holds
+ * them without keeping them alive and cannot be forged from outside the module.
+ */
+const validatedOps = new WeakSet<object>();
+
+/**
  * Checks that untrusted input has the shape of an op and returns a clean copy
  * (unknown fields dropped, the op and its value deep-copied and frozen).
+ * An op this function (or a core decoder) returned is returned as is: it is frozen and was checked already.
  * @throws MalformedOpError saying which field is wrong.
  */
 export function validateOp(input: unknown, index = 0): Op {
   if (typeof input !== 'object' || input === null) throw new MalformedOpError(`op ${index} is not an object`, { index });
+  if (validatedOps.has(input)) return input as Op;
   const { replica, seq, wall, logical, key, type, value } = input as Record<string, unknown>;
+  return buildOp(replica, seq, wall, logical, key, type, value, index, copyValue);
+}
+
+/**
+ * For decoders of freshly parsed JSON only (not exported from the package): builds and checks an op whose value
+ * came straight out of `JSON.parse`, so it is frozen in place instead of copied (nobody else holds it).
+ * @throws MalformedOpError saying which field is wrong.
+ */
+export function opFromParsedJson(replica: unknown, seq: unknown, wall: unknown, logical: unknown, key: unknown, type: 'set' | 'delete', value: unknown, index: number): Op {
+  return buildOp(replica, seq, wall, logical, key, type, value, index, adoptValue);
+}
+
+function buildOp(
+  replica: unknown,
+  seq: unknown,
+  wall: unknown,
+  logical: unknown,
+  key: unknown,
+  type: unknown,
+  value: unknown,
+  index: number,
+  ownValue: (value: unknown, index: number) => JsonValue,
+): Op {
   if (typeof replica !== 'string' || replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) malformed(index, 'replica', `must be a string of 1 to ${REPLICA_ID_LENGTH_MAX} characters`);
   if (!isNatural(seq, 1) || seq > SEQ_MAX) malformed(index, 'seq', `must be an integer from 1 to ${SEQ_MAX}`);
   if (!isNatural(wall, 0)) malformed(index, 'wall', 'must be a safe integer >= 0');
   if (!isNatural(logical, 0)) malformed(index, 'logical', 'must be a safe integer >= 0');
   if (typeof key !== 'string' || key.length === 0 || key.length > KEY_LENGTH_MAX) malformed(index, 'key', `must be a string of 1 to ${KEY_LENGTH_MAX} characters`);
+  let op: Op;
   if (type === 'delete') {
     if (value !== undefined) malformed(index, 'value', 'must be absent on a delete');
-    return Object.freeze({ replica, seq, wall, logical, key, type });
+    op = Object.freeze({ replica, seq, wall, logical, key, type });
+  } else {
+    if (type !== 'set') malformed(index, 'type', "must be 'set' or 'delete'");
+    if (value === undefined) malformed(index, 'value', 'is missing on a set');
+    // Frozen, like the value: the op is shared by the log, the state, storage and every reader.
+    op = Object.freeze({ replica, seq, wall, logical, key, type, value: ownValue(value, index) });
   }
-  if (type !== 'set') malformed(index, 'type', "must be 'set' or 'delete'");
-  if (value === undefined) malformed(index, 'value', 'is missing on a set');
-  // Frozen, like the value: the op is shared by the log, the state, storage and every reader.
-  return Object.freeze({ replica, seq, wall, logical, key, type, value: copyValue(value, index) });
+  validatedOps.add(op);
+  return op;
+}
+
+function adoptValue(value: unknown, index: number): JsonValue {
+  if (typeof value !== 'object' || value === null) return copyValue(value, index);
+  try {
+    return freezeParsedJson(value);
+  } catch (error) {
+    if (error instanceof InvalidValueError) malformed(index, 'value', `is not a JSON value (${error.message})`);
+    throw error;
+  }
 }
 
 function copyValue(value: unknown, index: number): JsonValue {

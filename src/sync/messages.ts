@@ -5,7 +5,7 @@
  * version, an unknown type, bad UTF-8, bad JSON, a missing or mistyped field,
  * an unknown field or a malformed op each raise a {@link DecodeError}.
  */
-import { opsFromWire, opsToWire } from '../core/codec.js';
+import { opsFromParsedJson, opsToWire } from '../core/codec.js';
 import { DecodeError, MalformedOpError } from '../core/errors.js';
 import type { Op } from '../core/op.js';
 import { REPLICA_ID_LENGTH_MAX } from '../core/op.js';
@@ -155,7 +155,7 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
       return fields.gx === undefined ? hello : { ...hello, heldPastGaps: heldField(fields.gx, versionVector) };
     }
     case 'ops':
-      return { type, ...envelope, ops: opsFromWire(fields.o) };
+      return { type, ...envelope, ops: opsFromParsedJson(fields.o) };
     case 'snapshot': {
       const parts = intField(fields.n, 'n', 1, SNAPSHOT_PARTS_MAX);
       return {
@@ -166,7 +166,7 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
         part: intField(fields.i, 'i', 0, parts - 1),
         parts,
         horizon: vvField(fields.h, 'h'),
-        ops: opsFromWire(fields.o),
+        ops: opsFromParsedJson(fields.o),
       };
     }
     default:
