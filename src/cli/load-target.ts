@@ -1,17 +1,19 @@
 /**
- * Resolves a `--target` value: a built-in name (`tidelog`, `yjs`, `automerge`) or a path to a module
+ * Resolves a `--target` value: a built-in name (`yjs`, `automerge`, `tidelog-adapter`) or a path to a module
  * exporting an adapter (`./my-crdt.js`, `./adapters.js#broken`: the named export; otherwise the default
  * export, an export named `target`, or the only export that is an adapter).
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, TargetUnavailableError } from '../core/errors.js';
-import { BUILTIN_TARGETS } from '../sim/targets/index.js';
+import { BUILTIN_TARGETS, tidelogTarget } from '../sim/targets/index.js';
 import { type CrdtTarget, isCrdtTarget } from '../sim/targets/target.js';
 
 /** Loads the target `spec` names. @throws InvalidArgumentError, TargetUnavailableError */
 export async function loadTarget(spec: string | true): Promise<CrdtTarget> {
   if (spec === true || spec === '') throw new InvalidArgumentError('--target needs a value: tidelog, yjs, automerge or a module path');
+  // `--target tidelog` runs Tidelog's own simulator; this name runs its adapter through the same loop as the others.
+  if (spec === 'tidelog-adapter') return tidelogTarget;
   const builtin = BUILTIN_TARGETS[spec];
   if (builtin !== undefined) return builtin;
   const hash = spec.lastIndexOf('#');

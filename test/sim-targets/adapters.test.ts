@@ -71,6 +71,7 @@ describe('loading targets', () => {
 
   it('built-in names, module paths and named exports resolve; bad ones are typed errors', async () => {
     expect((await loadTarget('yjs')).name).toBe('yjs');
+    expect((await loadTarget('tidelog-adapter')).name).toBe('tidelog');
     expect((await loadTarget('test/sim-targets/broken-adapters.ts#ackBeforeStoreTarget')).name).toBe('ack-before-store(tidelog)');
     await expect(loadTarget('test/sim-targets/broken-adapters.ts')).rejects.toMatchObject({ code: 'TARGET_UNAVAILABLE' });
     await expect(loadTarget('test/sim-targets/broken-adapters.ts#nope')).rejects.toMatchObject({ code: 'TARGET_UNAVAILABLE' });
