@@ -73,4 +73,24 @@ describe('broken adapters are caught', () => {
     const again = await runTarget(ackBeforeStoreTarget, result.options, { plan: shrunk.plan });
     expect(again.violations).toEqual(shrunk.violations);
   });
+
+  it('an adapter that throws is a violation, not a crashed run: apply errors and a failing restart are reported', async () => {
+    let opens = 0;
+    const throwing: typeof tidelogTarget = {
+      name: 'throwing',
+      semantics: 'own',
+      async open(options) {
+        opens += 1;
+        if (options.durable.length > 0) throw new Error('cannot reopen');
+        const inner = await tidelogTarget.open(options);
+        return { ...inner, write: (w) => inner.write(w), read: () => inner.read(), summary: () => inner.summary(), payloadFor: (p) => inner.payloadFor(p), apply: async () => Promise.reject(new Error('no merging here')) };
+      },
+    };
+    const result = await runTarget(throwing, targetOptions(3, { steps: 200, replicas: 2, faults: ['crash'], faultRate: 0.05, livenessBudgetMs: 2_000 }));
+    const found = checkersOf(result.violations);
+    expect(found).toContain('apply');
+    expect(found).toContain('simulator');
+    expect(result.violations.find((v) => v.checker === 'simulator')?.message).toMatch(/restarting n\d failed: cannot reopen/);
+    expect(opens).toBeGreaterThan(2);
+  });
 });

@@ -277,7 +277,7 @@ class TargetRun implements TargetNodeHost {
         node?.crash();
         break;
       case 'restart':
-        if (node?.state === 'down') this.guard(this.start(node));
+        if (node?.state === 'down') this.restart(node);
         break;
       case 'pause':
         node?.pause();
@@ -302,9 +302,11 @@ class TargetRun implements TargetNodeHost {
     }
   }
 
-  private guard(work: Promise<unknown>): void {
+  /** Starts a node from an event: the loop waits for it; an adapter whose open fails is a violation, not a crash of the run. */
+  private restart(node: TargetNode): void {
+    const work = this.start(node);
     this.starting.push(work);
-    work.catch((error: unknown) => this.violation('simulator', `fault handling failed: ${(error as Error).message}`));
+    work.catch((error: unknown) => this.violation('simulator', `restarting ${node.name} failed: ${(error as Error).message}`));
   }
 
   private write(index: number, writes: readonly TargetWrite[]): void {
@@ -343,7 +345,7 @@ class TargetRun implements TargetNodeHost {
     this.traceLine('final-heal');
     for (const node of this.nodes) {
       if (node.state === 'paused') node.resume();
-      else if (node.state === 'down') this.guard(this.start(node));
+      else if (node.state === 'down') this.restart(node);
     }
     this.atHeal = { frames: this.network.counters.framesSent, bytes: this.network.counters.bytesSent };
     this.schedule(this.nowMs + 1, () => this.pollConvergence());
