@@ -38,6 +38,12 @@ describe('tidelog sim --target', () => {
     expect(output).toMatch(/2 seeds \(5\.\.6\) on target yjs/);
   });
 
+  it('--runs K also sweeps Tidelog's own simulator', async () => {
+    capture();
+    expect(await simCommand.run(['--runs', '2', '--steps', '100'])).toBe(0);
+    expect(output).toMatch(/2 seeds \(1\.\.2\)/);
+  });
+
   it('--check-determinism runs a target seed twice', async () => {
     capture();
     expect(await simCommand.run(['--target', 'automerge', '--seed', '3', '--steps', '80', '--check-determinism'])).toBe(0);
