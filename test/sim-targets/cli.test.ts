@@ -38,7 +38,7 @@ describe('tidelog sim --target', () => {
     expect(output).toMatch(/2 seeds \(5\.\.6\) on target yjs/);
   });
 
-  it('--runs K also sweeps Tidelog's own simulator', async () => {
+  it('--runs K also sweeps the Tidelog simulator', async () => {
     capture();
     expect(await simCommand.run(['--runs', '2', '--steps', '100'])).toBe(0);
     expect(output).toMatch(/2 seeds \(1\.\.2\)/);
