@@ -106,9 +106,15 @@ describe('file log: mid-log damage and repair', () => {
     expect(repaired.get('after')).toBe(true);
     expect(repaired.get('k0')).toBe(40);
     expect(repaired.size).toBe(11);
+    // What was moved aside may have reached peers: the repaired database writes under a new replica id.
+    expect(repaired.identityRotatedFrom).toBe('s');
+    const newId = repaired.replicaId;
+    expect(newId).not.toBe('s');
     await repaired.close();
     const meta = path.join(dir, 'meta.json');
-    fs.writeFileSync(meta, fs.readFileSync(meta, 'utf8').replace('"s"', '"t"'));
+    const metaText = fs.readFileSync(meta, 'utf8');
+    expect(metaText).toContain(`"${newId}"`);
+    fs.writeFileSync(meta, metaText.replace(`"${newId}"`, `"${newId.slice(1)}x"`));
     await expect(FileStorage.open(dir, { repair: true })).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', details: { file: 'meta.json' } });
   });
 
@@ -271,5 +277,33 @@ describe('file log: snapshots and cleanup', () => {
     const reopened = await Replica.open({ storage, clock });
     expect(reopened.entries()).toEqual(expected);
     await reopened.close();
+  });
+});
+
+describe('file log: identity after a lost tail', () => {
+  it('a torn tail cut on open makes the replica take a new id, so no sequence number is written twice', async () => {
+    const dir = tempDir();
+    const first = await Replica.open({ storage: await FileStorage.open(dir), clock: new ManualClock(1_000) });
+    for (let i = 0; i < 5; i++) await first.set(`k${i}`, i);
+    const oldId = first.replicaId;
+    await first.close();
+    // A partial record at the end: what a crash in the middle of a write leaves.
+    fs.appendFileSync(path.join(dir, segmentName(1)), Buffer.from([0x30, 0x00, 0x00, 0x00, 0x99, 0x12]));
+
+    const storage = await FileStorage.open(dir, { log: quiet });
+    expect(storage.recovery.bytesDropped).toBe(6);
+    const reopened = await Replica.open({ storage, clock: new ManualClock(2_000) });
+    expect(reopened.identityRotatedFrom).toBe(oldId);
+    expect(reopened.replicaId).not.toBe(oldId);
+    expect(reopened.size).toBe(5);
+    const op = await reopened.set('k0', 'new');
+    expect(op).toMatchObject({ replica: reopened.replicaId, seq: 1 });
+    await reopened.close();
+
+    const clean = await Replica.open({ storage: await FileStorage.open(dir), clock: new ManualClock(3_000) });
+    expect(clean.replicaId).toBe(reopened.replicaId);
+    expect(clean.identityRotatedFrom).toBeUndefined();
+    expect(clean.get('k0')).toBe('new');
+    await clean.close();
   });
 });

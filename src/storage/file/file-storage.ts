@@ -172,7 +172,9 @@ export class FileStorage implements Storage {
     const recovered = this.recovered;
     if (recovered === undefined) throw new InvalidArgumentError('FileStorage.load may be called once; open the directory again to reload');
     this.recovered = undefined; // let the decoded batches be collected once the core has them
-    return { meta: recovered.meta, snapshot: recovered.snapshot, batches: recovered.batches };
+    // Records cut or moved aside may have reached peers already: the core then takes a new replica id.
+    const tailLost = recovered.report.bytesDropped > 0 || recovered.report.bytesMovedAside > 0;
+    return { meta: recovered.meta, snapshot: recovered.snapshot, batches: recovered.batches, tailLost };
   }
 
   /**
