@@ -5,7 +5,7 @@ export { FAULT_NAMES, type FaultName, faultOn, parseFaults, type SimBug, type Si
 export { type Action, describeAction, type FaultAction, makePlan, type Plan, type WriteAction } from './plan.js';
 export { Prng, ZipfSampler } from './prng.js';
 export { excerptFor, failureReport, percentile, percentiles, replayCommand, summarize } from './report.js';
-export { type ShrinkResult, shrinkPlan } from './shrink.js';
+export { type ShrinkResult, shrinkPlan, shrinkSchedule, type TrialRun } from './shrink.js';
 export { type ConvergenceMeasure, type RunHooks, runSimulation, type SimResult } from './simulator.js';
 export { crc32, type RecoveryReport, SimMedium, SimStorage } from './storage.js';
 export { checkDeterminism, type DeterminismReport, firstTraceDifference } from './determinism.js';

@@ -33,7 +33,7 @@ export function overrideFlags(overrides: SimOverrides): string {
 /** The one-line command that replays a seed. */
 export function replayCommand(seed: number, overrides: SimOverrides): string {
   const flags = overrideFlags(overrides);
-  return `npx tidelog sim --replay ${seed}${flags === '' ? '' : ` ${flags}`}`;
+  return `npx tidelog replay ${seed}${flags === '' ? '' : ` ${flags}`}`;
 }
 
 /** A short summary of one run. */

@@ -19,19 +19,36 @@ export interface ShrinkResult {
   readonly actionsBefore: number;
 }
 
+/** Runs one trial schedule and returns what the checkers found. */
+export type TrialRun = (plan: Plan) => Promise<{ readonly violations: readonly Violation[] }>;
+
 /** Shrinks `plan`, which fails `checker` under `options`, within `runsMax` trial runs. */
-export async function shrinkPlan(
+export function shrinkPlan(
   options: SimOptions,
   plan: Plan,
   checker: string,
   limits: { readonly runsMax: number; readonly onTrial?: (runs: number, actions: number) => void },
+): Promise<ShrinkResult> {
+  return shrinkSchedule(plan, checker, limits, (candidate) => runSimulation(options, { plan: candidate }));
+}
+
+/**
+ * The delta debugging itself, for any simulator that can run a schedule: cuts chunks
+ * of actions, halving the chunk size down to single actions, and keeps every cut
+ * after which `checker` still fails.
+ */
+export async function shrinkSchedule(
+  plan: Plan,
+  checker: string,
+  limits: { readonly runsMax: number; readonly onTrial?: (runs: number, actions: number) => void },
+  trial: TrialRun,
 ): Promise<ShrinkResult> {
   let actions: readonly Action[] = plan.actions;
   let violations: readonly Violation[] = [];
   let runs = 0;
   const fails = async (candidate: readonly Action[]): Promise<readonly Violation[] | undefined> => {
     runs += 1;
-    const result = await runSimulation(options, { plan: { actions: candidate, healAtMs: plan.healAtMs } });
+    const result = await trial({ actions: candidate, healAtMs: plan.healAtMs });
     limits.onTrial?.(runs, candidate.length);
     return result.violations.some((v) => v.checker === checker) ? result.violations : undefined;
   };
@@ -52,9 +69,6 @@ export async function shrinkPlan(
     if (chunk === 1 && !removedAny) break;
     if (chunk > 1) chunk = Math.ceil(chunk / 2);
   }
-  if (violations.length === 0) {
-    const found = await fails(actions);
-    violations = found ?? [];
-  }
+  if (violations.length === 0) violations = (await fails(actions)) ?? [];
   return { plan: { actions, healAtMs: plan.healAtMs }, violations, runs, actionsBefore: plan.actions.length };
 }

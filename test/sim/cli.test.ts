@@ -39,7 +39,7 @@ describe('tidelog sim', () => {
     const status = await simCommand.run(['--seed', '3', '--steps', '200', '--bug', 'ack-before-sync', '--faults', 'crash', '--fault-rate', '0.05', '--shrink-runs', '20']);
     expect(status).toBe(1);
     expect(output).toContain('FAILED seed 3');
-    expect(output).toContain('replay: npx tidelog sim --replay 3 --steps 200 --bug ack-before-sync --faults crash --fault-rate 0.05');
+    expect(output).toContain('replay: npx tidelog replay 3 --steps 200 --bug ack-before-sync --faults crash --fault-rate 0.05');
     expect(output).toContain('trace excerpt');
     expect(output).toMatch(/smallest failing schedule: \d+ of \d+ actions/);
   });

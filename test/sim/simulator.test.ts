@@ -94,7 +94,7 @@ describe('simulator runs', () => {
   it('passes every checker on a sweep of swarm seeds (each seed draws its own faults and rates)', async () => {
     for (let seed = 1; seed <= 12; seed++) {
       const result = await runSimulation(swarmOptions(seed, { steps: 400 }));
-      expect(result.violations, `seed ${seed}: replay with npx tidelog sim --replay ${seed} --steps 400`).toEqual([]);
+      expect(result.violations, `seed ${seed}: replay with npx tidelog replay ${seed} --steps 400`).toEqual([]);
     }
   });
 
