@@ -25,6 +25,7 @@ describe('DiskFrameStore', () => {
     const kept = await store.recent(ROOM);
     expect(kept.length).toBe(10);
     expect(kept.map((f) => f[0])).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+    // biome-ignore lint/complexity/useLiteralKeys: reads a private field (TypeScript allows it only in bracket form)
     const size = (await stat(joinPath(store['options'].dir, `${ROOM}.frames`))).size;
     expect(size).toBeLessThanOrEqual(1.5 * 1000 + 15 * 112);
     expect((await store.recent(ROOM, 3)).map((f) => f[0])).toEqual([97, 98, 99]);

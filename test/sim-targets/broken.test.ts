@@ -23,7 +23,7 @@ describe('broken adapters are caught', () => {
     expect(report).toContain('FAILED seed 1 target arrival-order');
     // The excerpt sits around the write a violation names, not at the start of the run.
     const named = result.violations.find((v) => v.checker === 'lww-order')?.message.match(/write #(\d+)/)?.[1];
-    expect(report).toMatch(/trace excerpt[^]*\n {4}#\d+ \d+ write n\d #\d+ /);
+    expect(report).toMatch(/trace excerpt[\s\S]*\n {4}#\d+ \d+ write n\d #\d+ /);
     expect(report).not.toContain(' write n1 #0 ');
     expect(Number(named)).toBeGreaterThan(100);
     expect(report).toContain(`replay: npx tidelog replay 1 --target ${MODULE}#arrivalOrderTarget --steps 300 --replicas 3`);

@@ -23,7 +23,10 @@ export const lamportMapTarget: CrdtTarget = {
       for (const [key, entry] of Object.entries(incoming)) {
         counter = Math.max(counter, Number.parseInt(entry.stamp, 10));
         const mine = entries.get(key);
-        if (mine === undefined || mine.stamp < entry.stamp) entries.set(key, (changed[key] = entry));
+        if (mine === undefined || mine.stamp < entry.stamp) {
+          entries.set(key, entry);
+          changed[key] = entry;
+        }
       }
       return changed;
     };
