@@ -105,8 +105,13 @@ interface PeerState {
   versionVector: VersionVector | undefined;
   /** The snapshot transfer last sent to this peer, and when. */
   snapshotSent: { transferId: number; atMs: number } | undefined;
-  /** What we answered this peer with lately: per replica, the seq up to which it should now hold ops. */
-  sent: { vv: Record<string, number>; atMs: number } | undefined;
+  /**
+   * What we answered this peer with lately: per replica, the seq up to which it should now hold ops (`vv`);
+   * what the peer held when the record was last confirmed alive (`acked`), and when (`atMs`).
+   */
+  sent: { vv: Record<string, number>; acked: VersionVector; atMs: number } | undefined;
+  /** A hello asking this peer for the rest of an answer, waiting for the hello backoff. */
+  askTimer: CancelTimer | undefined;
 }
 
 type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
@@ -186,6 +191,10 @@ export class SyncSession {
     this.unsubscribe = undefined;
     this.cancelTick?.();
     this.cancelTick = undefined;
+    for (const peer of this.peers.values()) {
+      peer.askTimer?.();
+      peer.askTimer = undefined;
+    }
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
@@ -269,7 +278,12 @@ export class SyncSession {
   private onOps(message: OpsMessage, peer: PeerState | undefined): void {
     this.counters.opsReceived += message.ops.length;
     this.apply(message.from, message.ops, undefined, (applied) => {
-      if (applied.deferred > 0 || this.hasGap(message.ops)) this.askForMissing(message.from, peer);
+      const holes = applied.deferred > 0 || this.hasGap(message.ops);
+      // An answer to our hello that left a hole, or whose sender said it holds more: ask for the next window now
+      // (or once the hello backoff allows) instead of at the next tick, so a catch-up flows continuously; the
+      // sender keeps at most responseFramesMax frames in flight. Pushes with a hole get a plain rate-limited ask.
+      if (message.to !== undefined && peer !== undefined && (holes || this.stillBehind(peer))) this.askForMore(message.from, peer);
+      else if (holes) this.askForMissing(message.from, peer);
     });
   }
 
@@ -353,18 +367,63 @@ export class SyncSession {
       if (framesLeft > 0) this.sendOps(to, tail, framesLeft);
       return;
     }
-    if (peer?.sent !== undefined && nowMs - peer.sent.atMs >= this.resendAfterMs) peer.sent = undefined;
+    if (peer?.sent !== undefined) {
+      if (streamsAdvanced(peer.sent, theirs)) {
+        // Every stream we had in flight to this peer moved: our frames are landing, so what is still on its way
+        // is not late. (A lost frame stalls its replica's entry, and the record then expires as before.)
+        peer.sent.acked = theirs;
+        peer.sent.atMs = nowMs;
+      } else if (nowMs - peer.sent.atMs >= this.resendAfterMs) {
+        peer.sent = undefined;
+      }
+    }
+    // A window per peer: ops sent and not yet reflected in its vector count against this answer's frames, so
+    // a peer that asks again before the last answer landed gets only what keeps responseFramesMax frames in flight.
+    if (peer?.sent !== undefined) framesLeft -= Math.ceil(opsAhead(peer.sent.vv, theirs) / this.batchOpsMax);
+    if (framesLeft <= 0) return;
     const base = peer?.sent === undefined ? theirs : vvMerge(theirs, peer.sent.vv);
-    const missing = advancingFirst(withoutHeld(this.replica.opsSince(base), held), base);
+    const mine = this.replica.versionVector();
+    const missing = this.missingFrom(base, mine, held, framesLeft * this.batchOpsMax);
     if (missing.length === 0) return;
     const sent: Op[] = [];
     this.sendOps(to, missing, framesLeft, sent);
     if (peer === undefined || sent.length === 0) return;
     // Only a contiguous prefix counts as on its way: ops we hold past a hole of our own say nothing about the hole.
-    const mine = this.replica.versionVector();
-    const record = peer.sent ?? { vv: { ...theirs }, atMs: nowMs };
+    const record = peer.sent ?? { vv: { ...theirs }, acked: theirs, atMs: nowMs };
     for (const op of sent) if (op.seq <= (mine[op.replica] ?? 0) && op.seq > (record.vv[op.replica] ?? 0)) record.vv[op.replica] = op.seq;
     peer.sent = record;
+  }
+
+  /**
+   * Up to `opsMax` ops the holder of `base` lacks, leaving out those it listed in `held`. Per replica, the run
+   * right after its vector entry goes first: those ops are certainly missing there and each one advances its
+   * vector, so a truncated answer always makes progress instead of resending ops stranded past a hole (seed
+   * 11033). Ops we hold past holes of our own come last. Reads only what it returns (plus `held` skips), not
+   * the whole log: a peer far behind asks many times during a catch-up.
+   */
+  private missingFrom(base: VersionVector, mine: VersionVector, held: HelloMessage['heldPastGaps'], opsMax: number): Op[] {
+    const out: Op[] = [];
+    for (const [replica, top] of Object.entries(mine)) {
+      const ranges = held?.[replica];
+      let range = 0;
+      for (let seq = (base[replica] ?? 0) + 1; seq <= top && out.length < opsMax; seq++) {
+        while (ranges !== undefined && range < ranges.length && (ranges[range] as readonly [number, number])[1] < seq) range += 1;
+        const skip = ranges?.[range];
+        if (skip !== undefined && skip[0] <= seq) {
+          seq = skip[1];
+          continue;
+        }
+        const op = this.replica.opById(replica, seq);
+        if (op !== undefined) out.push(op);
+      }
+    }
+    if (out.length >= opsMax) return out;
+    for (const op of this.replica.opsSince(mine)) {
+      if (op.seq <= (base[op.replica] ?? 0) || isHeld(held, op)) continue;
+      out.push(op);
+      if (out.length >= opsMax) break;
+    }
+    return out;
   }
 
   private forgetSent(): void {
@@ -475,6 +534,27 @@ export class SyncSession {
     if (this.running && this.helloDue(peer)) this.sendHello(from, false);
   }
 
+  /** True when `peer` said (in its latest hello) it holds ops we lack. */
+  private stillBehind(peer: PeerState | undefined): boolean {
+    return this.running && this.connected && peer?.versionVector !== undefined && !vvDominates(this.replica.versionVector(), peer.versionVector);
+  }
+
+  /**
+   * Asks `from` for the rest of its answer: now if the hello backoff allows, else once it does (one timer per
+   * peer), so the catch-up does not stall when the last frames in flight land inside the backoff.
+   */
+  private askForMore(from: string, peer: PeerState): void {
+    if (peer.askTimer !== undefined) return;
+    if (this.helloDue(peer)) {
+      this.sendHello(from, false);
+      return;
+    }
+    peer.askTimer = this.scheduler.setTimer(this.helloBackoffMs, () => {
+      peer.askTimer = undefined;
+      if (this.running && this.connected) this.askForMore(from, peer);
+    });
+  }
+
   // ---- bookkeeping --------------------------------------------------------
 
   /**
@@ -493,7 +573,7 @@ export class SyncSession {
   private peer(id: string): PeerState | undefined {
     let peer = this.peers.get(id);
     if (peer === undefined && this.peers.size < this.peersMax) {
-      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined, snapshotSent: undefined };
+      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined, snapshotSent: undefined, askTimer: undefined };
       this.peers.set(id, peer);
     }
     return peer;
@@ -570,31 +650,28 @@ function heldRanges(ops: readonly Op[]): Record<string, [number, number][]> | un
   return out;
 }
 
-/** `ops` minus those the peer said it holds past its holes. */
-function withoutHeld(ops: Op[], held: HelloMessage['heldPastGaps']): Op[] {
-  if (held === undefined) return ops;
-  return ops.filter((op) => !(held[op.replica] ?? []).some(([from, to]) => op.seq >= from && op.seq <= to));
+/** True when the peer listed `op` among the ops it holds past its holes. */
+function isHeld(held: HelloMessage['heldPastGaps'], op: Op): boolean {
+  return held?.[op.replica]?.some(([from, to]) => op.seq >= from && op.seq <= to) ?? false;
 }
 
-/**
- * Orders an answer so that, per replica, the run starting right after the peer's vector entry comes first:
- * those ops are certainly missing there and each one advances its vector. A truncated answer (responseFramesMax)
- * then always makes progress instead of resending ops stranded past a hole.
- */
-function advancingFirst(ops: Op[], base: VersionVector): Op[] {
-  const next = new Map<string, number>();
-  const advancing: Op[] = [];
-  const rest: Op[] = [];
-  for (const op of ops) {
-    const expected = next.get(op.replica) ?? (base[op.replica] ?? 0) + 1;
-    if (op.seq === expected) {
-      advancing.push(op);
-      next.set(op.replica, expected + 1);
-    } else {
-      rest.push(op);
-    }
+/** Ops sent to a peer (up to `sent` per replica) that its vector `theirs` does not show yet. */
+function opsAhead(sent: Readonly<Record<string, number>>, theirs: VersionVector): number {
+  let ahead = 0;
+  for (const [replica, seq] of Object.entries(sent)) ahead += Math.max(0, seq - (theirs[replica] ?? 0));
+  return ahead;
+}
+
+/** True when `theirs` moved past the last confirmed vector on every replica we still have ops in flight for. */
+function streamsAdvanced(record: { readonly vv: Readonly<Record<string, number>>; readonly acked: VersionVector }, theirs: VersionVector): boolean {
+  let streams = 0;
+  for (const [replica, seq] of Object.entries(record.vv)) {
+    const acked = record.acked[replica] ?? 0;
+    if (seq <= acked) continue;
+    streams += 1;
+    if ((theirs[replica] ?? 0) <= acked) return false;
   }
-  return rest.length === 0 ? advancing : advancing.concat(rest);
+  return streams > 0;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

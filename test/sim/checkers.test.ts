@@ -33,7 +33,7 @@ describe('checkers catch broken targets', () => {
   });
 
   it('reference-model, convergence and equal-vectors catch a state that breaks ties by arrival order', async () => {
-    const result = await runSimulation(swarmOptions(5, { steps: 300, replicas: 4, bug: 'arrival-order', faults: parseFaults('reorder,slow'), keySpace: 4, delayMsMax: 40 }));
+    const result = await runSimulation(swarmOptions(6, { steps: 300, replicas: 4, bug: 'arrival-order', faults: parseFaults('reorder,slow'), keySpace: 4, delayMsMax: 40 }));
     const found = checkersOf(result.violations);
     expect(found).toContain('reference-model');
     expect(found.has('convergence') || found.has('equal-vectors')).toBe(true);

@@ -234,6 +234,50 @@ describe('SyncSession', () => {
     expect(opsToB.reduce((x, y) => x + y, 0)).toBe(42);
   });
 
+  it('streams a catch-up without waiting for the tick: each applied answer asks for the next window, and nothing is sent twice', async () => {
+    const { nodes, scheduler } = await makeNodes(['a', 'b'], { antiEntropyIntervalMs: 0, batchOpsMax: 5, responseFramesMax: 2, helloBackoffMs: 10 });
+    const [a, b] = nodes as [Node, Node];
+    await a.replica.batch(Array.from({ length: 200 }, (_, i) => ({ type: 'set' as const, key: `k${i}`, value: i })));
+    start(nodes);
+    // No tick: only the asks after each applied answer (paced by the 10 ms hello backoff's timer) move it on.
+    for (let i = 0; i < 40 && b.replica.size < 200; i++) {
+      await settle();
+      scheduler.advance(10);
+    }
+    await settle();
+    expect(b.replica.size).toBe(200);
+    expect(a.session.status().opsSent).toBe(200);
+  });
+
+  it('keeps at most responseFramesMax frames in flight to a peer that keeps asking, and refills the window as its vector moves', async () => {
+    const room = new MemoryRoom();
+    const { nodes } = await makeNodes(['a'], { antiEntropyIntervalMs: 0, batchOpsMax: 5, responseFramesMax: 3 }, room);
+    const [a] = nodes as [Node];
+    await a.replica.batch(Array.from({ length: 100 }, (_, i) => ({ type: 'set' as const, key: `k${i}`, value: i })));
+    const probe = room.join();
+    const seqs: number[] = [];
+    probe.listen({
+      frame: (bytes) => {
+        const message = decodeMessage(bytes);
+        if (message.type === 'ops' && message.to === 'b') seqs.push(...message.ops.map((op) => op.seq));
+      },
+      up() {},
+      down() {},
+    });
+    start(nodes);
+    await settle();
+    const hello = (seq: number) => encodeMessage({ type: 'hello', from: 'b', to: 'a', versionVector: seq === 0 ? {} : { a: seq }, horizon: {}, tips: {}, replyWanted: false });
+    for (let i = 0; i < 4; i++) probe.send(hello(0));
+    await settle();
+    expect(seqs).toEqual(Array.from({ length: 15 }, (_, i) => i + 1)); // 3 frames, however often it asks
+    probe.send(hello(10)); // two frames landed: two more go out
+    await settle();
+    expect(seqs.length).toBe(25);
+    probe.send(hello(25));
+    await settle();
+    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1)); // in order, no op twice
+  });
+
   it('leaves out ops the peer holds past a hole, and sends the ops that advance its vector first', async () => {
     const room = new MemoryRoom();
     const { nodes } = await makeNodes(['a'], { antiEntropyIntervalMs: 0, batchOpsMax: 1, responseFramesMax: 2 }, room);
