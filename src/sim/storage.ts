@@ -15,14 +15,18 @@ import type { Prng } from './prng.js';
 const HEADER_BYTES = 8;
 
 /**
- * Records already verified and decoded, by identity. Records are immutable
- * except through {@link SimMedium.flipBit}, which evicts the record it damages,
- * so a restart re-verifies exactly the bytes that could have changed.
+ * One record on the medium. Its bytes are encoded only when something needs them (a backup's torn write, a
+ * bit flip, a caller reading {@link SimMedium.records}): most records are written and recovered intact, and
+ * encoding plus checksumming each of them cost a large share of a run. `ops` set means the record is intact
+ * (its bytes, once encoded, decode to exactly these ops); damage clears it, so recovery verifies those bytes.
  */
-const verifiedRecords = new WeakMap<Uint8Array, Op[]>();
+interface StoredRecord {
+  bytes: Uint8Array | undefined;
+  ops: readonly Op[] | undefined;
+}
 
 interface PendingRecord {
-  readonly bytes: Uint8Array;
+  readonly ops: readonly Op[];
   readonly opIds: readonly string[];
 }
 
@@ -39,7 +43,7 @@ export interface RecoveryReport {
 /** A simulated disk. */
 export class SimMedium {
   /** Synced records. */
-  records: Uint8Array[] = [];
+  private stored: StoredRecord[] = [];
   /** Oracle: the op ids of each synced record (never read by recovery). */
   recordOpIds: (readonly string[])[] = [];
   snapshot: Snapshot | undefined;
@@ -51,14 +55,34 @@ export class SimMedium {
   /** The last recovery's batches, while the records are unchanged since (saves a second verify on restart). */
   private verified: { count: number; batches: Op[][] } | undefined;
 
+  /**
+   * The synced records as raw bytes (`[length u32][crc32 u32][op batch]`), for tests that damage them by hand.
+   * Reading them exposes the bytes to change, so recovery verifies every one of them afterwards.
+   */
+  get records(): Uint8Array[] {
+    this.touch();
+    return this.stored.map((record) => {
+      const bytes = bytesOf(record);
+      record.ops = undefined;
+      return bytes;
+    });
+  }
+
   /** A copy of the synced state (a backup taken now). */
   clone(): SimMedium {
     const copy = new SimMedium();
-    copy.records = this.records.map((record) => record.slice());
+    copy.stored = this.stored.map((record) => ({ bytes: record.bytes?.slice(), ops: record.ops }));
     copy.recordOpIds = this.recordOpIds.slice();
     copy.snapshot = this.snapshot;
     copy.meta = this.meta;
     return copy;
+  }
+
+  /** Makes a synced record of `ops` (the fsync of an append landed). */
+  sync(ops: readonly Op[], opIds: readonly string[]): void {
+    this.touch();
+    this.stored.push({ bytes: undefined, ops });
+    this.recordOpIds.push(opIds);
   }
 
   /** Loses power: unsynced records are lost, the first one possibly written partly (torn). */
@@ -66,7 +90,8 @@ export class SimMedium {
     this.epoch += 1;
     const first = this.pending[0];
     if (torn && first !== undefined) {
-      this.records.push(first.bytes.slice(0, prng.range(1, first.bytes.length - 1)));
+      const bytes = encodeRecord(first.ops);
+      this.stored.push({ bytes: bytes.slice(0, prng.range(1, bytes.length - 1)), ops: undefined });
       this.recordOpIds.push(first.opIds);
     }
     this.pending = [];
@@ -80,46 +105,72 @@ export class SimMedium {
   /** Flips one random bit of one random synced record; false when there is none. */
   flipBit(prng: Prng): boolean {
     this.touch();
-    if (this.records.length === 0) return false;
-    const record = this.records[prng.int(this.records.length)] as Uint8Array;
+    if (this.stored.length === 0) return false;
+    const stored = this.stored[prng.int(this.stored.length)] as StoredRecord;
+    const record = bytesOf(stored);
     if (record.length === 0) return false;
-    verifiedRecords.delete(record);
+    stored.ops = undefined;
     const at = prng.int(record.length);
     record[at] = (record[at] as number) ^ (1 << prng.int(8));
     return true;
+  }
+
+  /** Keeps the synced records `keep` says to keep (a snapshot replaced the others). */
+  filter(keep: (opIds: readonly string[]) => boolean): void {
+    this.touch();
+    const flags = this.recordOpIds.map(keep);
+    this.stored = this.stored.filter((_, i) => flags[i]);
+    this.recordOpIds = this.recordOpIds.filter((_, i) => flags[i]);
   }
 
   /** Verifies every record, truncates at the first bad one (a repair), and returns the batches before it. */
   recover(): { batches: Op[][]; report: RecoveryReport } {
     const cached = this.verified;
     this.verified = undefined;
-    if (cached !== undefined && cached.count === this.records.length) return { batches: cached.batches, report: { droppedRecords: 0, droppedOpIds: [], reason: 'none' } };
+    if (cached !== undefined && cached.count === this.stored.length) return { batches: cached.batches, report: { droppedRecords: 0, droppedOpIds: [], reason: 'none' } };
     const batches: Op[][] = [];
-    for (let i = 0; i < this.records.length; i++) {
-      const record = this.records[i] as Uint8Array;
-      let batch = verifiedRecords.get(record);
-      const reason = batch === undefined ? verify(record) : 'none';
+    for (let i = 0; i < this.stored.length; i++) {
+      const stored = this.stored[i] as StoredRecord;
+      let batch = stored.ops as Op[] | undefined;
+      const reason = batch === undefined ? verify(stored.bytes as Uint8Array) : 'none';
       if (batch === undefined && reason === 'none') {
         try {
-          batch = decodeOps(record.subarray(HEADER_BYTES));
-          verifiedRecords.set(record, batch);
+          batch = decodeOps((stored.bytes as Uint8Array).subarray(HEADER_BYTES));
+          stored.ops = batch;
         } catch {
           batch = undefined;
         }
       }
       if (batch === undefined) {
         const droppedOpIds = this.recordOpIds.slice(i).flat();
-        const droppedRecords = this.records.length - i;
-        this.records = this.records.slice(0, i);
+        const droppedRecords = this.stored.length - i;
+        this.stored = this.stored.slice(0, i);
         this.recordOpIds = this.recordOpIds.slice(0, i);
-        this.verified = { count: this.records.length, batches };
+        this.verified = { count: this.stored.length, batches };
         return { batches, report: { droppedRecords, droppedOpIds, reason: reason === 'none' ? 'decode' : reason } };
       }
       batches.push(batch);
     }
-    this.verified = { count: this.records.length, batches };
+    this.verified = { count: this.stored.length, batches };
     return { batches, report: { droppedRecords: 0, droppedOpIds: [], reason: 'none' } };
   }
+}
+
+/** The record's bytes, encoded now if they were not yet. */
+function bytesOf(record: StoredRecord): Uint8Array {
+  if (record.bytes === undefined) record.bytes = encodeRecord(record.ops as readonly Op[]);
+  return record.bytes;
+}
+
+/** `[length u32][crc32 u32][op batch]`. */
+function encodeRecord(ops: readonly Op[]): Uint8Array {
+  const payload = encodeOps(ops);
+  const bytes = new Uint8Array(HEADER_BYTES + payload.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, payload.length);
+  view.setUint32(4, crc32(payload));
+  bytes.set(payload, HEADER_BYTES);
+  return bytes;
 }
 
 /** Hooks the simulator gives a {@link SimStorage}. */
@@ -152,13 +203,8 @@ export class SimStorage implements Storage {
 
   /** Writes the record now; it becomes durable (and the promise resolves) after the simulated fsync. */
   append(batch: readonly Op[]): Promise<void> {
-    const payload = encodeOps(batch);
-    const bytes = new Uint8Array(HEADER_BYTES + payload.length);
-    const view = new DataView(bytes.buffer);
-    view.setUint32(0, payload.length);
-    view.setUint32(4, crc32(payload));
-    bytes.set(payload, HEADER_BYTES);
-    const record: PendingRecord = { bytes, opIds: batch.map(opIdString) };
+    // A copy: the caller's array is not ours to keep. Its ops are immutable; their bytes are encoded when needed.
+    const record: PendingRecord = { ops: batch.slice(), opIds: batch.map(opIdString) };
     this.medium.pending.push(record);
     return new Promise((resolve) => {
       if (this.hooks.ackBeforeSync) resolve();
@@ -167,9 +213,7 @@ export class SimStorage implements Storage {
         const index = this.medium.pending.indexOf(record);
         if (index < 0) return;
         this.medium.pending.splice(index, 1);
-        this.medium.touch();
-        this.medium.records.push(bytes);
-        this.medium.recordOpIds.push(record.opIds);
+        this.medium.sync(record.ops, record.opIds);
         resolve();
       });
     });
@@ -178,11 +222,8 @@ export class SimStorage implements Storage {
   /** Replaces the snapshot atomically (write-then-rename) and drops the records it covers. */
   async writeSnapshot(snapshot: Snapshot): Promise<void> {
     if (this.medium.epoch !== this.epoch) return new Promise(() => {}); // a dead process writes nothing
-    this.medium.touch();
     this.medium.snapshot = snapshot;
-    const keep = this.medium.recordOpIds.map((ids) => ids.some((id) => !coveredId(snapshot, id)));
-    this.medium.records = this.medium.records.filter((_, i) => keep[i]);
-    this.medium.recordOpIds = this.medium.recordOpIds.filter((_, i) => keep[i]);
+    this.medium.filter((ids) => ids.some((id) => !coveredId(snapshot, id)));
   }
 
   /** Records the metadata. */
