@@ -151,6 +151,23 @@ export class SimNode {
     };
   }
 
+  /**
+   * False when the session is certain to drop `frame` without starting any work: it is addressed to another
+   * replica, or comes from this one (the checks `SyncSession` makes first). The simulator then skips the
+   * macrotask turn that lets a merge finish; nothing is pending, so skipping it changes nothing.
+   */
+  mayMerge(frame: Uint8Array): boolean {
+    const replicaId = this.replica?.replicaId;
+    if (replicaId === undefined || this.session === undefined) return true;
+    let message: SyncMessage;
+    try {
+      message = sharedDecode(frame);
+    } catch {
+      return true;
+    }
+    return message.from !== replicaId && (message.to === undefined || message.to === replicaId);
+  }
+
   /** Runs `work` now, or at resume when paused. */
   whenRunning(work: () => void): void {
     if (this.state === 'paused') this.pausedWork.push(work);

@@ -151,11 +151,11 @@ class Simulation implements NodeHost {
     this.scheduleVvCheck(this.options.vvCheckIntervalMs);
     const progressEvery = 20_000;
     while (!this.stopped) {
-      const event = this.queue.pop();
-      if (event === undefined) break;
-      this.nowMs = event.atMs;
+      const run = this.queue.popRun();
+      if (run === undefined) break;
+      this.nowMs = this.queue.lastAtMs;
       this.events += 1;
-      event.run();
+      run();
       // Only events that started promise work need the macrotask turn that lets it finish.
       if (this.asyncStarted) {
         this.asyncStarted = false;
@@ -193,8 +193,9 @@ class Simulation implements NodeHost {
   private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as SimNode;
     if (node.state === 'down') return;
-    // A hello is answered synchronously; ops and snapshot frames start a merge.
-    if (bytes[1] !== 1) this.asyncStarted = true;
+    // A hello is answered synchronously; ops and snapshot frames start a merge, unless the session will
+    // ignore them (they are meant for another replica) or the node is paused (the frame waits for resume).
+    if (bytes[1] !== 1 && node.state === 'up' && node.mayMerge(bytes)) this.asyncStarted = true;
     this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B sent ${sentAtMs}`);
     node.whenRunning(() => node.transport.receive(bytes));
   }
