@@ -33,7 +33,16 @@ interface Throughput {
   readonly cpuMs: number;
 }
 
+/**
+ * Starts a phase from a collected heap (the bench runs with --expose-gc): otherwise garbage left by the
+ * 50-replica run decides when the sweep's major collections fall, and the sweep figure swung 2x between runs.
+ */
+function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 async function measure(options: SimOptions, iterations: number): Promise<Throughput> {
+  collect();
   let events = 0;
   let cpuMicros = 0;
   let runs = 0;
@@ -71,6 +80,7 @@ export async function simSuite(opts: SuiteOptions): Promise<BenchResult[]> {
   const bytes: number[] = [];
   let failures = 0;
   let sweepEvents = 0;
+  collect();
   const sweepStart = performance.now();
   for (let seed = 1; seed <= seeds; seed++) {
     const result = await runSimulation(swarmOptions(seed));
