@@ -16,7 +16,7 @@
  * Standalone: `npx tsx bench/redis.bench.ts [--quick] [--report]` (--report writes reports/redis.md); `npm run bench -- redis` imports `redisSuite`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,20 +26,10 @@ import { openSyncedReplicaNode } from '../src/client/node.js';
 import type { SyncedReplica } from '../src/client/open-synced-replica.js';
 import { generateRoomKey, type RoomKey } from '../src/crypto/room-key.js';
 import type { BenchResult, SuiteOptions } from './types.js';
+import { freePort } from '../test/support/free-port.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const READERS = 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, pollMs = 2): Promise<void> {
   const deadline = performance.now() + timeoutMs;

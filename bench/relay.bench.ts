@@ -11,7 +11,6 @@
  * Standalone: `npx tsx bench/relay.bench.ts [--quick]`; `npm run bench -- relay` imports `relaySuite`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,22 +19,12 @@ import { openSyncedReplicaNode } from '../src/client/node.js';
 import type { SyncedReplica } from '../src/client/open-synced-replica.js';
 import { generateRoomKey, roomKeyToInvite } from '../src/crypto/room-key.js';
 import type { BenchResult, SuiteOptions } from './types.js';
+import { freePort } from '../test/support/free-port.js';
 
 /** The issue's floor for encrypted sync throughput delivered to each reader. */
 const TARGET_OPS_PER_SECOND_PER_READER = 200_000;
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const readerScript = fileURLToPath(new URL('./relay-reader.ts', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRelay(): Promise<{ url: string; http: string; proc: ChildProcess }> {
   const port = await freePort();

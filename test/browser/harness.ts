@@ -3,11 +3,11 @@
  * port whose tap captures every frame it receives, the built demo app on a
  * static server, and headless Chromium (Debian's package, no downloads).
  */
-import { createServer } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { type StaticServer, startStaticServer } from '../../src/cli/static-server.js';
 import { RelayServer } from '../../src/relay/index.js';
 import { CHROMIUM_PATH, DEMO_APP_DIR } from './paths.js';
+import { freePort } from '../support/free-port.js';
 
 /** A running relay, app server and browser. */
 export interface BrowserHarness {
@@ -68,14 +68,3 @@ export async function startHarness(): Promise<BrowserHarness> {
   };
 }
 
-/** A port that was free a moment ago (bound, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

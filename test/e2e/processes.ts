@@ -1,23 +1,11 @@
 /** Test helpers: real relay and replica child processes on loopback. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const child = fileURLToPath(new URL('./replica-child.ts', import.meta.url));
-
-/** A free loopback port (the tiny race with another process grabbing it is acceptable in tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A `tidelog relay` process. */
 export class RelayProc {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateRoomKey, roomKeyToInvite } from '../../src/crypto/room-key.js';
-import { freePort, RelayProc, ReplicaProc } from './processes.js';
+import { freePort } from '../support/free-port.js';
+import { RelayProc, ReplicaProc } from './processes.js';
 
 let workDir = '';
 const replicas: ReplicaProc[] = [];
