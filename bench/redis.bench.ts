@@ -16,7 +16,6 @@
  * Standalone: `npx tsx bench/redis.bench.ts [--quick] [--report]` (--report writes reports/redis.md); `npm run bench -- redis` imports `redisSuite`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,7 +25,7 @@ import { openSyncedReplicaNode } from '../src/client/node.js';
 import type { SyncedReplica } from '../src/client/open-synced-replica.js';
 import { generateRoomKey, type RoomKey } from '../src/crypto/room-key.js';
 import type { BenchResult, SuiteOptions } from './types.js';
-import { freePort } from '../test/support/free-port.js';
+import { canConnect, freePort } from '../test/support/loopback.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const READERS = 3;
@@ -54,16 +53,7 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
   proc.once('error', (error) => {
     spawnError = error;
   });
-  const up = () =>
-    new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.connect(port, '127.0.0.1');
-    });
+  const up = () => canConnect(port);
   await waitFor(
     () => {
       if (spawnError !== undefined) throw new Error(`redis bench: cannot run redis-server (${spawnError.message}); install Debian's redis-server`);

@@ -19,7 +19,7 @@ import { openSyncedReplicaNode } from '../src/client/node.js';
 import type { SyncedReplica } from '../src/client/open-synced-replica.js';
 import { generateRoomKey, roomKeyToInvite } from '../src/crypto/room-key.js';
 import type { BenchResult, SuiteOptions } from './types.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../test/support/loopback.js';
 
 /** The floor for encrypted sync throughput delivered to each reader. */
 const TARGET_OPS_PER_SECOND_PER_READER = 200_000;

@@ -7,7 +7,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { type StaticServer, startStaticServer } from '../../src/cli/static-server.js';
 import { RelayServer } from '../../src/relay/index.js';
 import { CHROMIUM_PATH, DEMO_APP_DIR } from './paths.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../support/loopback.js';
 
 /** A running relay, app server and browser. */
 export interface BrowserHarness {

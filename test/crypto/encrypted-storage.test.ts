@@ -1,7 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StorageCorruptError, TamperedEnvelopeError, WrongKeyError } from '../../src/core/errors.js';
 import { MemoryStorage } from '../../src/core/memory-storage.js';
 import { Replica } from '../../src/core/replica.js';
@@ -9,12 +8,10 @@ import { EncryptedStorage } from '../../src/crypto/encrypted-storage.js';
 import { seededRandomBytes } from '../../src/crypto/random-bytes.js';
 import { generateRoomKey } from '../../src/crypto/room-key.js';
 import { FileStorage } from '../../src/storage/file/index.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
 const key = generateRoomKey(seededRandomBytes(21));
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+const tempDir = useTempDirs('tidelog-at-rest-');
 
 async function allBytes(dir: string): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -26,8 +23,7 @@ async function allBytes(dir: string): Promise<Buffer> {
 
 describe('EncryptedStorage', () => {
   it('keeps keys and values off the disk and reads them back, through compaction and reopen', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tidelog-at-rest-'));
-    dirs.push(dir);
+    const dir = tempDir();
     let replica = await Replica.open({ storage: new EncryptedStorage(await FileStorage.open(dir), key), historyOpsRetained: 2 });
     await replica.set('diary/monday', 'very secret words');
     await replica.batch([

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateRoomKey, roomKeyToInvite } from '../../src/crypto/room-key.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../support/loopback.js';
 import { RelayProc, ReplicaProc } from './processes.js';
 
 let workDir = '';

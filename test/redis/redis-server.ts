@@ -1,21 +1,8 @@
 /** Test helper: a real `redis-server` on a free loopback port, killed and restarted on demand. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Socket } from 'node:net';
-import { freePort } from '../support/free-port.js';
+import { canConnect, freePort } from '../support/loopback.js';
 
 export { freePort };
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.connect(port, '127.0.0.1');
-  });
-}
 
 /** A redis-server child process on a fixed port (kept across restarts so clients reconnect to it). */
 export class RedisServer {

@@ -1,20 +1,16 @@
-import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readdir, stat } from 'node:fs/promises';
 import { join as joinPath } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiskFrameStore } from '../../src/relay/disk-frame-store.js';
 import { RelayServer } from '../../src/relay/server.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 import { join, metric, until } from './helpers.js';
 
-const dirs: string[] = [];
+const makeDir = useTempDirs('tidelog-store-');
 async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(joinPath(tmpdir(), 'tidelog-store-'));
-  dirs.push(dir);
+  const dir = makeDir();
   return dir;
 }
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
 
 const ROOM = 'stored-room-abcdefgh';
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { InvalidArgumentError, StorageCorruptError, StorageLockedError } from '../../src/core/errors.js';
 import type { Op } from '../../src/core/op.js';
@@ -11,17 +11,9 @@ import { Replica } from '../../src/core/replica.js';
 import { FileStorage, type FileStorageOptions } from '../../src/storage/file/file-storage.js';
 import { FILE_HEADER_BYTES, segmentName } from '../../src/storage/file/format.js';
 import { verifyDirectory } from '../../src/storage/file/verify.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = makeTempDir();
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) removeDir(dir);
-});
+const tempDir = useTempDirs();
 
 const quiet = () => undefined;
 

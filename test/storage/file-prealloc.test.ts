@@ -6,23 +6,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeOps } from '../../src/core/codec.js';
 import type { Op } from '../../src/core/op.js';
 import { FileStorage } from '../../src/storage/file/file-storage.js';
 import { encodeRecord, FILE_HEADER_BYTES, segmentName } from '../../src/storage/file/format.js';
 import { verifyDirectory } from '../../src/storage/file/verify.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = makeTempDir();
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) removeDir(dir);
-});
+const tempDir = useTempDirs();
 const quiet = () => undefined;
 
 function batch(seq: number): Op[] {

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { DecodeError } from '../../src/core/errors.js';
 import type { Op } from '../../src/core/op.js';
@@ -14,12 +14,9 @@ import type { Snapshot } from '../../src/core/storage.js';
 import { FileStorage } from '../../src/storage/file/file-storage.js';
 import { encodeFileHeader, encodeRecord, snapshotName } from '../../src/storage/file/format.js';
 import { decodeSnapshotPayload, encodeSnapshotPayload, encodeSnapshotPayloadV1, SNAPSHOT_PAYLOAD_VERSION } from '../../src/storage/snapshot-codec.js';
-import { makeTempDir, removeDir } from './helpers.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) removeDir(dir);
-});
+const tempDir = useTempDirs();
 
 function op(replica: string, seq: number, key: string, value?: unknown): Op {
   return value === undefined
@@ -110,8 +107,7 @@ describe('snapshot payload', () => {
 
 describe('snapshot versions on disk', () => {
   it('a database whose snapshot is version 1 opens, and its next compaction writes version 2', async () => {
-    const dir = makeTempDir();
-    dirs.push(dir);
+    const dir = tempDir();
     const writer = await Replica.open({ storage: await FileStorage.open(dir), clock: new ManualClock(1_000), replicaId: 'old' });
     for (let i = 0; i < 50; i++) await writer.set(`k${i % 20}`, { i });
     await writer.delete('k3');
