@@ -22,6 +22,7 @@ import type { SimOptions } from './options.js';
 import { type Action, makePlan, type Plan } from './plan.js';
 import { Prng } from './prng.js';
 import { SimMedium, SimStorage } from './storage.js';
+import { settle } from './settle.js';
 import { Trace } from './trace.js';
 
 /** How long the run was converged after the final heal. */
@@ -68,7 +69,6 @@ export interface RunHooks {
   readonly plan?: Plan;
 }
 
-const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Runs one simulation. */
 export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): Promise<SimResult> {
@@ -159,7 +159,7 @@ class Simulation implements NodeHost {
       // Only events that started promise work need the macrotask turn that lets it finish.
       if (this.asyncStarted) {
         this.asyncStarted = false;
-        await drain();
+        await settle();
       }
       if (this.hooks.onProgress !== undefined && this.events % progressEvery === 0) {
         this.hooks.onProgress(Math.min(1, this.nowMs / (this.plan.healAtMs + 1)), this.events);

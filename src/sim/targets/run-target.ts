@@ -21,6 +21,7 @@ import type { ConvergenceMeasure } from '../simulator.js';
 import { Trace } from '../trace.js';
 import { checksFor, runTargetChecks } from './checks.js';
 import { TargetHistory } from './history.js';
+import { settle } from '../settle.js';
 import type { CrdtTarget, TargetWrite } from './target.js';
 import { TargetNode, type TargetNodeHost } from './target-node.js';
 
@@ -70,7 +71,6 @@ export interface TargetRunHooks {
 const HELLO = 1;
 const PAYLOAD = 2;
 const EVERYONE = 0xffff;
-const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function frame(type: number, to: number, body: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(4 + body.length);
@@ -157,12 +157,12 @@ class TargetRun implements TargetNodeHost {
       event.run();
       if (this.asyncStarted) {
         this.asyncStarted = false;
-        await drain();
+        await settle();
         while (this.starting.length > 0) {
           const starts = this.starting;
           this.starting = [];
           await Promise.allSettled(starts);
-          await drain();
+          await settle();
         }
         for (const node of this.nodes) node.changed();
       }
