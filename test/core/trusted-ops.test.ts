@@ -16,6 +16,12 @@ describe('ops checked once (decoder -> applyRemote)', () => {
     const lookAlike = { ...valid };
     expect(validateOp(lookAlike)).not.toBe(lookAlike);
     expect(() => validateOp({ ...valid, seq: 0 })).toThrow(MalformedOpError);
+    // Even one that shares the prototype of a built op is checked: the mark is a private brand, not the class.
+    const sameProto = Object.assign(Object.create(Object.getPrototypeOf(valid)), { ...valid, seq: 0 });
+    expect(() => validateOp(sameProto)).toThrow(MalformedOpError);
+    // Built ops look like plain ops: the same fields, in the same order, and a delete has no `value` field.
+    expect(Object.keys(valid)).toEqual(['replica', 'seq', 'wall', 'logical', 'key', 'type', 'value']);
+    expect('value' in validateOp({ replica: 'a', seq: 2, wall: 6, logical: 0, key: 'k', type: 'delete' })).toBe(false);
   });
 
   it('decoded ops are frozen all the way down, and applyRemote keeps the decoded objects', async () => {
