@@ -175,7 +175,9 @@ export class Replica {
     if (rotate) replica.rotatedFrom = stored.meta?.replicaId;
     if (stored.meta === undefined || rotate) await storage.writeMeta({ replicaId });
     if (stored.snapshot !== undefined) replica.restoreSnapshot(stored.snapshot);
-    for await (const batch of stored.batches) replica.restoreBatch(batch);
+    // `for await` over an array costs a promise per batch; memory and simulated storage hand over arrays.
+    if (Array.isArray(stored.batches)) for (const batch of stored.batches as readonly (readonly Op[])[]) replica.restoreBatch(batch);
+    else for await (const batch of stored.batches) replica.restoreBatch(batch);
     replica.localSeq = replica.log.maxSeq(replicaId);
     return replica;
   }
