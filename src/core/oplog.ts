@@ -4,7 +4,7 @@
  * `state.ts`.
  */
 import type { Op } from './op.js';
-import type { VersionVector } from './version-vector.js';
+import { checkedVector, type VersionVector } from './version-vector.js';
 
 interface ReplicaLog {
   /** Ops 1..base are compacted away (summarized in the snapshot). */
@@ -21,6 +21,12 @@ interface ReplicaLog {
 export class OpLog {
   private readonly replicas = new Map<string, ReplicaLog>();
   private heldCount = 0;
+  /**
+   * The vectors, built once per change: sync sessions and the simulator ask for them on every frame. Safe to
+   * share because they are frozen.
+   */
+  private vvCache: VersionVector | undefined;
+  private baseCache: VersionVector | undefined;
 
   /** Number of ops held (not counting compacted ones). */
   get size(): number {
@@ -58,6 +64,7 @@ export class OpLog {
       let next = log.contiguous + 1;
       while (log.ops[next - log.base - 1] !== undefined) next += 1;
       log.contiguous = next - 1;
+      this.vvCache = undefined;
     }
   }
 
@@ -68,16 +75,20 @@ export class OpLog {
 
   /** The version vector: highest contiguous seq per replica. */
   versionVector(): VersionVector {
+    if (this.vvCache !== undefined) return this.vvCache;
     const vv: Record<string, number> = {};
     for (const [replica, log] of this.replicas) if (log.contiguous > 0) vv[replica] = log.contiguous;
-    return Object.freeze(vv);
+    this.vvCache = checkedVector(Object.freeze(vv));
+    return this.vvCache;
   }
 
   /** The compaction base: ops at or below it are no longer held individually. */
   base(): VersionVector {
+    if (this.baseCache !== undefined) return this.baseCache;
     const vv: Record<string, number> = {};
     for (const [replica, log] of this.replicas) if (log.base > 0) vv[replica] = log.base;
-    return Object.freeze(vv);
+    this.baseCache = checkedVector(Object.freeze(vv));
+    return this.baseCache;
   }
 
   /** Every held op the holder of `vv` lacks, per replica in seq order. */
@@ -116,6 +127,8 @@ export class OpLog {
    * Returns the dropped ops so the caller can fold them into its summary.
    */
   raiseBase(newBase: VersionVector): Op[] {
+    this.vvCache = undefined;
+    this.baseCache = undefined;
     const dropped: Op[] = [];
     for (const [replica, seq] of Object.entries(newBase)) {
       let log = this.replicas.get(replica);

@@ -16,13 +16,17 @@ export function vvCovers(vv: VersionVector, replica: string, seq: number): boole
 /** Element-wise maximum of two vectors. */
 export function vvMerge(a: VersionVector, b: VersionVector): VersionVector {
   const out: Record<string, number> = { ...a };
-  for (const [replica, seq] of Object.entries(b)) if (seq > (out[replica] ?? 0)) out[replica] = seq;
+  // for-in over these plain frozen records: Object.entries would allocate a pair per entry on every hot call.
+  for (const replica in b) {
+    const seq = b[replica] as number;
+    if (seq > (out[replica] ?? 0)) out[replica] = seq;
+  }
   return Object.freeze(out);
 }
 
 /** True when `a` has everything `b` has (a >= b element-wise). */
 export function vvDominates(a: VersionVector, b: VersionVector): boolean {
-  for (const [replica, seq] of Object.entries(b)) if (seq > (a[replica] ?? 0)) return false;
+  for (const replica in b) if ((b[replica] as number) > (a[replica] ?? 0)) return false;
   return true;
 }
 
@@ -34,8 +38,20 @@ export function vvEqual(a: VersionVector, b: VersionVector): boolean {
 /** Total number of ops a vector describes. */
 export function vvTotal(vv: VersionVector): number {
   let total = 0;
-  for (const seq of Object.values(vv)) total += seq;
+  for (const replica in vv) total += vv[replica] as number;
   return total;
+}
+
+/**
+ * Vectors the core built (the log's own, frozen): checking one again would copy it on every sync round. Built
+ * once per change of the log, so the WeakSet's cost per add is paid rarely; it cannot be forged from outside.
+ */
+const checkedVectors = new WeakSet<object>();
+
+/** Marks a frozen vector the core built as valid (for the log's cached vectors). */
+export function checkedVector(vv: VersionVector): VersionVector {
+  checkedVectors.add(vv);
+  return vv;
 }
 
 /**
@@ -44,11 +60,12 @@ export function vvTotal(vv: VersionVector): number {
  */
 export function validateVersionVector(input: unknown): VersionVector {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new MalformedOpError('version vector is not an object');
+  if (checkedVectors.has(input)) return input as VersionVector;
   const out: Record<string, number> = {};
   for (const [replica, seq] of Object.entries(input)) {
     if (replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) throw new MalformedOpError('version vector has an invalid replica id', { replica });
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new MalformedOpError(`version vector entry for ${replica} is not a sequence number`, { replica });
     if (seq > 0) out[replica] = seq;
   }
-  return Object.freeze(out);
+  return checkedVector(Object.freeze(out));
 }
