@@ -4,7 +4,7 @@
  * `state.ts`.
  */
 import type { Op } from './op.js';
-import { checkedVector, type VersionVector } from './version-vector.js';
+import type { VersionVector } from './version-vector.js';
 
 interface ReplicaLog {
   /** Ops 1..base are compacted away (summarized in the snapshot). */
@@ -78,7 +78,7 @@ export class OpLog {
     if (this.vvCache !== undefined) return this.vvCache;
     const vv: Record<string, number> = {};
     for (const [replica, log] of this.replicas) if (log.contiguous > 0) vv[replica] = log.contiguous;
-    this.vvCache = checkedVector(Object.freeze(vv));
+    this.vvCache = Object.freeze(vv);
     return this.vvCache;
   }
 
@@ -87,7 +87,7 @@ export class OpLog {
     if (this.baseCache !== undefined) return this.baseCache;
     const vv: Record<string, number> = {};
     for (const [replica, log] of this.replicas) if (log.base > 0) vv[replica] = log.base;
-    this.baseCache = checkedVector(Object.freeze(vv));
+    this.baseCache = Object.freeze(vv);
     return this.baseCache;
   }
 

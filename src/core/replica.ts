@@ -343,7 +343,8 @@ export class Replica {
    */
   opsSince(vv: VersionVector): Op[] {
     this.assertOpen();
-    const peer = validateVersionVector(vv);
+    // The log's own vector (a session asking what lies past it) is frozen and valid: no need to copy it.
+    const peer = vv === this.log.versionVector() ? vv : validateVersionVector(vv);
     const tail = this.log.opsSince(peer);
     if (vvDominates(peer, this.log.base())) return tail;
     const summary = this.horizonSummary.winnerOps().filter((op) => !vvCovers(peer, op.replica, op.seq));

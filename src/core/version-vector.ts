@@ -43,29 +43,16 @@ export function vvTotal(vv: VersionVector): number {
 }
 
 /**
- * Vectors the core built (the log's own, frozen): checking one again would copy it on every sync round. Built
- * once per change of the log, so the WeakSet's cost per add is paid rarely; it cannot be forged from outside.
- */
-const checkedVectors = new WeakSet<object>();
-
-/** Marks a frozen vector the core built as valid (for the log's cached vectors). */
-export function checkedVector(vv: VersionVector): VersionVector {
-  checkedVectors.add(vv);
-  return vv;
-}
-
-/**
  * Checks that untrusted input is a version vector and returns a frozen copy.
  * @throws MalformedOpError
  */
 export function validateVersionVector(input: unknown): VersionVector {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new MalformedOpError('version vector is not an object');
-  if (checkedVectors.has(input)) return input as VersionVector;
   const out: Record<string, number> = {};
   for (const [replica, seq] of Object.entries(input)) {
     if (replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) throw new MalformedOpError('version vector has an invalid replica id', { replica });
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new MalformedOpError(`version vector entry for ${replica} is not a sequence number`, { replica });
     if (seq > 0) out[replica] = seq;
   }
-  return checkedVector(Object.freeze(out));
+  return Object.freeze(out);
 }
