@@ -125,6 +125,8 @@ export class Replica {
   private readonly queue: CommitQueue<Intent>;
   private readonly hlc: HybridLogicalClock;
   private localSeq = 0;
+  /** Storage lets the commit path prepare while an append waits on its device (see `Storage.appendWaitsOnDevice`). */
+  private readonly warmDuringAppend: boolean;
   private rotatedFrom: string | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -138,6 +140,7 @@ export class Replica {
     limits: { pendingOpsMax: number; groupOpsMax: number },
   ) {
     this.hlc = new HybridLogicalClock(clock);
+    this.warmDuringAppend = storage.appendWaitsOnDevice === true;
     this.queue = new CommitQueue((group) => this.commitGroup(group), limits);
   }
 
@@ -503,7 +506,7 @@ export class Replica {
     for (const ops of prepared) if (Array.isArray(ops)) for (const op of ops) appended.push(op);
     if (appended.length > 0) {
       try {
-        await this.storage.append(appended);
+        await this.appendWarm(appended);
       } catch (error) {
         this.localSeq = savedSeq;
         throw error instanceof TidelogError ? error : new StorageFailedError('storage append failed; nothing was committed', {}, { cause: error });
@@ -538,12 +541,22 @@ export class Replica {
     const ops = intent.kind === 'local' ? [this.stageOne(intent, undefined)] : this.stageLocal(intent.inputs, undefined);
     try {
       // A batch's ops are returned to the caller: give storage its own array.
-      await this.storage.append(intent.kind === 'local' ? ops : ops.slice());
+      await this.appendWarm(intent.kind === 'local' ? ops : ops.slice());
     } catch (error) {
       this.localSeq = savedSeq;
       throw error instanceof TidelogError ? error : new StorageFailedError('storage append failed; nothing was committed', {}, { cause: error });
     }
     return [{ ok: true, value: this.publish(intent, ops, 0) }];
+  }
+
+  /**
+   * Appends, and while the append waits on its device (an fsync on another thread), looks up the
+   * state entries the publish will touch: read-only, so reads still see only durable state.
+   */
+  private appendWarm(ops: readonly Op[]): Promise<void> {
+    const appended = this.storage.append(ops);
+    if (this.warmDuringAppend) this.state.warm(ops);
+    return appended;
   }
 
   private async settle(work: () => unknown): Promise<ItemOutcome> {

@@ -59,6 +59,12 @@ export interface Storage {
   writeSnapshot(snapshot: Snapshot): Promise<void>;
   /** Records the metadata (once, when a database is created). */
   writeMeta(meta: StorageMeta): Promise<void>;
+  /**
+   * True when `append`, after taking its batch, waits on a device (an fsync on another thread):
+   * the core then does the commit's read-only preparation (looking up what it will change) while
+   * that runs, instead of after. Nothing is changed before the append resolves. Absent means false.
+   */
+  readonly appendWaitsOnDevice?: boolean;
   /** Releases the medium. Further calls fail. */
   close(): Promise<void>;
 }

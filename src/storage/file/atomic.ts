@@ -12,6 +12,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** {@link fsyncDir} on the libuv thread pool. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fd = await new Promise<number>((resolve, reject) => fs.open(dir, 'r', (error, opened) => (error ? reject(error) : resolve(opened))));
+  try {
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve())));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Writes all of `bytes` to `fd` at `position`, looping over short writes. */
 export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
   let written = 0;

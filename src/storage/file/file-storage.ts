@@ -10,10 +10,11 @@ import { opsToWire } from '../../core/codec.js';
 import { InvalidArgumentError, ReplicaClosedError, StorageFailedError } from '../../core/errors.js';
 import type { Op } from '../../core/op.js';
 import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
-import { fdatasync, fsyncDir, writeFileAtomic, writeFully } from './atomic.js';
+import { fdatasync, fsyncDir, fsyncDirAsync, writeFileAtomic, writeFully } from './atomic.js';
 import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, frameRecordInPlace, parseSnapshotName, RECORD_HEADER_BYTES, RECORD_PAYLOAD_BYTES_MAX, segmentName, snapshotName } from './format.js';
 import { GroupSync } from './group-sync.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
+import { SpareSegment } from './spare-segment.js';
 import { META_FILE, type RecoveredLog, type RecoveryReport, recoverDirectory, type SegmentState } from './recovery.js';
 import { encodeMeta, encodeSnapshotPayload } from '../snapshot-codec.js';
 
@@ -54,6 +55,8 @@ export interface FileStorageStats {
   readonly syncs: number;
   /** Records appended since open. */
   readonly appends: number;
+  /** Segments started from a spare prepared ahead (the rest were created at the roll). */
+  readonly sparesUsed: number;
 }
 
 interface ActiveSegment {
@@ -61,6 +64,8 @@ interface ActiveSegment {
   readonly fd: number;
   /** Bytes a completed fdatasync covers: a roll need not sync again what group commit already did. */
   syncedBytes: number;
+  /** False while the file's name (a spare renamed into place) is not yet durable: the next sync fsyncs the directory too. */
+  dirSynced: boolean;
 }
 
 const SEGMENT_BYTES_MAX_DEFAULT = 1024 * 1024;
@@ -93,8 +98,13 @@ export class FileStorage implements Storage {
   private compacting: Promise<void> | undefined;
   private closed = false;
   private appends = 0;
+  private sparesUsed = 0;
   private syncsInFlight = 0;
   private readonly retiredFds: number[] = [];
+  /** The next segment, being prepared off the event loop once the active one is half full. */
+  private spare: SpareSegment | undefined;
+  /** Spares not used (a roll came before one was ready, or to another index), being closed and removed. */
+  private readonly discarding = new Set<Promise<void>>();
   private scratch = Buffer.allocUnsafe(64 * 1024);
 
   private constructor(
@@ -115,6 +125,11 @@ export class FileStorage implements Storage {
       }, options.syncIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /** In 'sync' mode an append waits on fdatasync (on the libuv thread pool): the core prepares meanwhile. */
+  get appendWaitsOnDevice(): boolean {
+    return this.options.durability === 'sync';
   }
 
   /** What recovery found and did when this storage was opened. */
@@ -218,6 +233,28 @@ export class FileStorage implements Storage {
     for (const op of batch) if (op.seq > (active.state.maxSeq.get(op.replica) ?? 0)) active.state.maxSeq.set(op.replica, op.seq);
     this.dirty = true;
     this.appends += 1;
+    if (this.spare === undefined && active.state.bytes * 2 >= this.options.segmentBytesMax) this.prepareSpare(active.state.index + 1);
+  }
+
+  /** Starts writing the segment after the active one under a temporary name, so the roll need not. */
+  private prepareSpare(index: number): void {
+    this.spare = SpareSegment.prepare(index, path.join(this.dir, `${segmentName(index)}.tmp`), this.segmentContent(index));
+  }
+
+  private discardSpare(spare: SpareSegment): void {
+    const done: Promise<void> = spare.discard().then(
+      () => void this.discarding.delete(done),
+      () => void this.discarding.delete(done),
+    );
+    this.discarding.add(done);
+  }
+
+  /** A new segment's bytes: its header, then zeros up to the preallocation. */
+  private segmentContent(index: number): Uint8Array {
+    const header = encodeFileHeader('segment', index);
+    const content = new Uint8Array(Math.max(header.length, Math.min(this.options.segmentBytesMax, PREALLOCATE_BYTES_MAX)));
+    content.set(header);
+    return content;
   }
 
   /** A short write (disk full) must not leave a partial record in front of the next one. */
@@ -235,9 +272,12 @@ export class FileStorage implements Storage {
     this.dirty = false;
     this.syncsInFlight += 1;
     const covered = active.state.bytes;
+    const dirPending = !active.dirSynced;
     try {
-      await fdatasync(active.fd);
+      // A spare renamed into place: its name must be durable before any record in it is acknowledged.
+      await (dirPending ? Promise.all([fdatasync(active.fd), fsyncDirAsync(this.dir)]) : fdatasync(active.fd));
       if (covered > active.syncedBytes) active.syncedBytes = covered;
+      if (dirPending) active.dirSynced = true;
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the last good sync can be trusted.
       this.failure = new StorageFailedError('fdatasync failed; the storage refuses further writes until it is reopened and recovered', {}, { cause: error });
@@ -263,23 +303,44 @@ export class FileStorage implements Storage {
     const last = this.segments.at(-1);
     if (last !== undefined) {
       // Recovered bytes may never have been synced by us; count none as synced.
-      this.active = { state: last, fd: fs.openSync(path.join(this.dir, segmentName(last.index)), 'r+'), syncedBytes: 0 };
+      this.active = { state: last, fd: fs.openSync(path.join(this.dir, segmentName(last.index)), 'r+'), syncedBytes: 0, dirSynced: true };
       return this.active;
     }
-    return this.createSegment(Math.max(this.snapshotIndex, 1));
+    return this.startSegment(Math.max(this.snapshotIndex, 1));
+  }
+
+  /** Makes segment `index` the active one: the spare renamed into place if it is ready, else a new file made here. */
+  private startSegment(index: number): ActiveSegment {
+    const spare = this.spare;
+    this.spare = undefined;
+    const fd = spare?.index === index ? spare.take() : undefined;
+    if (spare === undefined || fd === undefined) {
+      if (spare !== undefined) this.discardSpare(spare);
+      return this.createSegment(index);
+    }
+    try {
+      fs.renameSync(spare.tmpPath, path.join(this.dir, segmentName(index)));
+    } catch {
+      fs.closeSync(fd);
+      this.discardSpare(spare);
+      return this.createSegment(index);
+    }
+    this.sparesUsed += 1;
+    return this.activate(index, fd, false);
   }
 
   private createSegment(index: number): ActiveSegment {
     const fd = fs.openSync(path.join(this.dir, segmentName(index)), 'wx');
-    const header = encodeFileHeader('segment', index);
-    const preallocated = new Uint8Array(Math.max(header.length, Math.min(this.options.segmentBytesMax, PREALLOCATE_BYTES_MAX)));
-    preallocated.set(header);
-    writeFully(fd, preallocated, 0);
+    writeFully(fd, this.segmentContent(index), 0);
     fs.fdatasyncSync(fd);
     fsyncDir(this.dir);
-    const state: SegmentState = { index, bytes: header.length, maxSeq: new Map() };
+    return this.activate(index, fd, true);
+  }
+
+  private activate(index: number, fd: number, dirSynced: boolean): ActiveSegment {
+    const state: SegmentState = { index, bytes: FILE_HEADER_BYTES, maxSeq: new Map() };
     this.segments.push(state);
-    this.active = { state, fd, syncedBytes: header.length };
+    this.active = { state, fd, syncedBytes: FILE_HEADER_BYTES, dirSynced };
     return this.active;
   }
 
@@ -290,9 +351,11 @@ export class FileStorage implements Storage {
     // this segment must be before the next segment gets any: sync unless group commit already has.
     fs.ftruncateSync(previous.fd, previous.state.bytes);
     if (previous.syncedBytes < previous.state.bytes) fs.fdatasyncSync(previous.fd);
+    // Its name too (a spare whose rename no sync has covered yet, in 'interval' mode).
+    if (!previous.dirSynced) fsyncDir(this.dir);
     this.retire(previous.fd);
     this.active = undefined;
-    return this.createSegment(previous.state.index + 1);
+    return this.startSegment(previous.state.index + 1);
   }
 
   /**
@@ -371,7 +434,13 @@ export class FileStorage implements Storage {
       snapshotBytes,
       syncs: this.groupSync.syncCount,
       appends: this.appends,
+      sparesUsed: this.sparesUsed,
     };
+  }
+
+  /** Resolves once the next segment being prepared, if any, is ready or has failed (for tests and benchmarks). */
+  async spareSettled(): Promise<void> {
+    await this.spare?.settled;
   }
 
   /** Syncs what is written, closes files and releases the lock. Later calls throw `ReplicaClosedError`. */
@@ -381,6 +450,10 @@ export class FileStorage implements Storage {
     if (this.timer !== undefined) clearInterval(this.timer);
     while (this.compacting !== undefined) await this.compacting.catch(() => undefined);
     await this.groupSync.idle();
+    if (this.spare !== undefined) this.discardSpare(this.spare);
+    this.spare = undefined;
+    // Before the lock is released: a spare still being written must not outlive this handle.
+    await Promise.all(this.discarding);
     try {
       if (this.active !== undefined) {
         if (this.failure === undefined) trimSegment(this.active);
