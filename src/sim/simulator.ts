@@ -24,16 +24,9 @@ import { Prng } from './prng.js';
 import { SimMedium, SimStorage } from './storage.js';
 import { settle } from './settle.js';
 import { Trace } from './trace.js';
+import { type ConvergenceMeasure, ConvergenceWatch } from './convergence-watch.js';
 
-/** How long the run was converged after the final heal. */
-export interface ConvergenceMeasure {
-  /** Virtual ms from the final heal to the moment every replica agreed. */
-  readonly ms: number;
-  /** Frames sent in that time. */
-  readonly messages: number;
-  /** Bytes sent in that time. */
-  readonly bytes: number;
-}
+export type { ConvergenceMeasure } from './convergence-watch.js';
 
 /** Everything one run produced. */
 export interface SimResult {
@@ -88,9 +81,7 @@ class Simulation implements NodeHost {
   private readonly plan: Plan;
   private readonly faults: Record<string, number> = {};
   private readonly nodePrng: Prng;
-  private convergedAtMs: number | undefined;
-  private atHeal = { frames: 0, bytes: 0 };
-  private convergence: ConvergenceMeasure | undefined;
+  private readonly watch: ConvergenceWatch;
   private framesMalformed = 0;
   /** Set by every event that may have started promise work (writes, merges, syncs of storage, restarts). */
   asyncStarted = false;
@@ -109,6 +100,19 @@ class Simulation implements NodeHost {
       trace: (line) => this.traceLine(line),
       deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
     });
+    this.watch = new ConvergenceWatch(
+      {
+        now: () => this.nowMs,
+        schedule: (atMs, run) => this.schedule(atMs, run),
+        traceLine: (line) => this.traceLine(line),
+        isConverged: () => this.isConverged(),
+        stop: () => {
+          this.stopped = true;
+        },
+      },
+      this.network,
+      { healAtMs: this.plan.healAtMs, livenessBudgetMs: options.livenessBudgetMs, antiEntropyIntervalMs: options.antiEntropyIntervalMs, delayMsMax: options.delayMsMax },
+    );
     const skew = new Prng(options.seed, 'skew');
     for (let i = 0; i < options.replicas; i++) {
       const node = new SimNode(i, options, this, this.network, this.nodePrng);
@@ -169,7 +173,7 @@ class Simulation implements NodeHost {
     // With an op id reused (and reported), equal vectors no longer imply equal ops: checker 6 does not apply.
     const reuse = this.history.reusedIds.length > 0 && this.history.reuseExpected && this.history.conflictsDetected > 0;
     const violations = reuse ? [] : [...this.history.violations];
-    violations.push(...runCheckers({ options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.convergedAtMs, nowMs: this.nowMs }));
+    violations.push(...runCheckers({ options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.watch.convergedAtMs, nowMs: this.nowMs }));
     this.traceLine(`end violations=${violations.length}`);
     return {
       options: this.options,
@@ -180,7 +184,7 @@ class Simulation implements NodeHost {
       traceLines: this.trace.lines,
       traceTail: this.trace.tail(),
       faultsInjected: this.faults,
-      convergence: this.convergence,
+      convergence: this.watch.convergence,
       violations,
       network: { ...this.network.counters },
       opsCommitted: this.history.committed.size,
@@ -397,52 +401,7 @@ class Simulation implements NodeHost {
       if (node.state === 'paused') node.resume();
       else if (node.state === 'down') this.restart(node);
     }
-    this.atHeal = { frames: this.network.counters.framesSent, bytes: this.network.counters.bytesSent };
-    this.schedule(this.nowMs + 1, () => this.pollConvergence());
-  }
-
-  /**
-   * Converged = every replica agrees (equal vectors, equal states). They must then stay converged while the
-   * protocol goes quiet and until no ops frame is in flight (a slow frame sent before the heal may still
-   * carry ops nobody else holds); if they drift apart again, the measurement restarts from there.
-   */
-  private pollConvergence(): void {
-    const deadlineMs = this.plan.healAtMs + this.options.livenessBudgetMs;
-    if (this.convergedAtMs === undefined && this.isConverged()) {
-      this.convergedAtMs = this.nowMs;
-      this.convergence = {
-        ms: this.nowMs - this.plan.healAtMs,
-        messages: this.network.counters.framesSent - this.atHeal.frames,
-        bytes: this.network.counters.bytesSent - this.atHeal.bytes,
-      };
-      this.traceLine(`converged after ${this.convergence.ms}ms`);
-      this.schedule(this.nowMs + 2 * this.options.antiEntropyIntervalMs + this.options.delayMsMax + 1, () => this.confirmQuiet());
-      return;
-    }
-    if (this.nowMs >= deadlineMs) {
-      this.traceLine('liveness budget exhausted');
-      this.stopped = true;
-      return;
-    }
-    if (this.convergedAtMs === undefined) this.schedule(this.nowMs + 5, () => this.pollConvergence());
-  }
-
-  private confirmQuiet(): void {
-    const converged = this.isConverged();
-    if (converged && this.network.dataInFlight === 0) {
-      this.stopped = true;
-      return;
-    }
-    if (converged) {
-      // Stale frames still landing: wait them out, within the liveness budget.
-      if (this.nowMs < this.plan.healAtMs + this.options.livenessBudgetMs) this.schedule(this.nowMs + 50, () => this.confirmQuiet());
-      else this.stopped = true;
-      return;
-    }
-    this.traceLine('diverged again after convergence');
-    this.convergedAtMs = undefined;
-    this.convergence = undefined;
-    this.pollConvergence();
+    this.watch.start();
   }
 
   /** Every device up, every version vector equal, every state equal. */

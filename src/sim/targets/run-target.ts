@@ -17,11 +17,11 @@ import { SimNetwork, type NetworkCounters } from '../network.js';
 import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
 import { type Action, makePlan, type Plan } from '../plan.js';
 import { Prng } from '../prng.js';
-import type { ConvergenceMeasure } from '../simulator.js';
 import { Trace } from '../trace.js';
 import { checksFor, runTargetChecks } from './checks.js';
 import { TargetHistory } from './history.js';
 import { settle } from '../settle.js';
+import { type ConvergenceMeasure, ConvergenceWatch } from '../convergence-watch.js';
 import type { CrdtTarget, TargetWrite } from './target.js';
 import { TargetNode, type TargetNodeHost } from './target-node.js';
 
@@ -102,9 +102,7 @@ class TargetRun implements TargetNodeHost {
   private readonly faults: Record<string, number> = {};
   private readonly aePrng: Prng;
   private readonly runViolations: Violation[] = [];
-  private convergedAtMs: number | undefined;
-  private convergence: ConvergenceMeasure | undefined;
-  private atHeal = { frames: 0, bytes: 0 };
+  private readonly watch: ConvergenceWatch;
   /** Node starts in progress: the loop waits for them before the next event (an adapter's open may take turns). */
   private starting: Promise<unknown>[] = [];
 
@@ -123,6 +121,19 @@ class TargetRun implements TargetNodeHost {
       trace: (line) => this.traceLine(line),
       deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
     });
+    this.watch = new ConvergenceWatch(
+      {
+        now: () => this.nowMs,
+        schedule: (atMs, run) => this.schedule(atMs, run),
+        traceLine: (line) => this.traceLine(line),
+        isConverged: () => this.isConverged(),
+        stop: () => {
+          this.stopped = true;
+        },
+      },
+      this.network,
+      { healAtMs: this.plan.healAtMs, livenessBudgetMs: options.livenessBudgetMs, antiEntropyIntervalMs: options.antiEntropyIntervalMs, delayMsMax: options.delayMsMax },
+    );
     const nodePrng = new Prng(options.seed, 'nodes');
     const skew = new Prng(options.seed, 'skew');
     for (let i = 0; i < options.replicas; i++) {
@@ -170,7 +181,7 @@ class TargetRun implements TargetNodeHost {
     const states = this.nodes.map((node) => node.stateNow()?.map);
     const violations = [
       ...this.runViolations,
-      ...runTargetChecks({ options: this.options, semantics: this.target.semantics, states, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.convergedAtMs, nowMs: this.nowMs }),
+      ...runTargetChecks({ options: this.options, semantics: this.target.semantics, states, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.watch.convergedAtMs, nowMs: this.nowMs }),
     ];
     this.traceLine(`end violations=${violations.length}`);
     return {
@@ -183,7 +194,7 @@ class TargetRun implements TargetNodeHost {
       traceLines: this.trace.lines,
       traceTail: this.trace.tail(),
       faultsInjected: this.faults,
-      convergence: this.convergence,
+      convergence: this.watch.convergence,
       checks: checksFor(this.target.semantics),
       violations,
       network: { ...this.network.counters },
@@ -347,41 +358,7 @@ class TargetRun implements TargetNodeHost {
       if (node.state === 'paused') node.resume();
       else if (node.state === 'down') this.restart(node);
     }
-    this.atHeal = { frames: this.network.counters.framesSent, bytes: this.network.counters.bytesSent };
-    this.schedule(this.nowMs + 1, () => this.pollConvergence());
-  }
-
-  private pollConvergence(): void {
-    if (this.convergedAtMs === undefined && this.isConverged()) {
-      this.convergedAtMs = this.nowMs;
-      this.convergence = { ms: this.nowMs - this.plan.healAtMs, messages: this.network.counters.framesSent - this.atHeal.frames, bytes: this.network.counters.bytesSent - this.atHeal.bytes };
-      this.traceLine(`converged after ${this.convergence.ms}ms`);
-      this.schedule(this.nowMs + 2 * this.options.antiEntropyIntervalMs + this.options.delayMsMax + 1, () => this.confirmQuiet());
-      return;
-    }
-    if (this.nowMs >= this.plan.healAtMs + this.options.livenessBudgetMs) {
-      this.traceLine('liveness budget exhausted');
-      this.stopped = true;
-      return;
-    }
-    this.schedule(this.nowMs + 5, () => this.pollConvergence());
-  }
-
-  /** Converged replicas must stay converged while stale frames land; if they drift apart, measure again. */
-  private confirmQuiet(): void {
-    const converged = this.isConverged();
-    if (converged && (this.network.dataInFlight === 0 || this.nowMs >= this.plan.healAtMs + this.options.livenessBudgetMs)) {
-      this.stopped = true;
-      return;
-    }
-    if (converged) {
-      this.schedule(this.nowMs + 50, () => this.confirmQuiet());
-      return;
-    }
-    this.traceLine('diverged again after convergence');
-    this.convergedAtMs = undefined;
-    this.convergence = undefined;
-    this.pollConvergence();
+    this.watch.start();
   }
 
   private isConverged(): boolean {
