@@ -37,6 +37,48 @@ export function opsToWire(ops: readonly Op[]): { v: number; r: string[]; o: unkn
   return { v: OP_CODEC_VERSION, r: replicas, o: rows };
 }
 
+/** Strings JSON writes as they are, between quotes: no quote, backslash, control character or surrogate. */
+const JSON_PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+function jsonString(value: string): string {
+  return JSON_PLAIN_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+function jsonValue(value: JsonValue | undefined): string {
+  // A stored number is finite (validated), and then String() writes what JSON.stringify writes.
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return jsonString(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * `JSON.stringify(opsToWire(ops))`, the same string, built without the intermediate rows: the file
+ * log encodes every commit with it, and most keys and values need no escaping.
+ */
+export function encodeOpsJson(ops: readonly Op[]): string {
+  const first = ops[0]?.replica;
+  let index: Map<string, number> | undefined;
+  const replicas: string[] = first === undefined ? [] : [first];
+  let rows = '';
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as Op;
+    let r = 0;
+    if (op.replica !== first) {
+      index ??= new Map([[first as string, 0]]);
+      let known = index.get(op.replica);
+      if (known === undefined) {
+        known = replicas.length;
+        replicas.push(op.replica);
+        index.set(op.replica, known);
+      }
+      r = known;
+    }
+    const value = op.type === 'set' ? `,${jsonValue(op.value)}` : '';
+    rows += `${i === 0 ? '' : ','}[${r},${op.seq},${op.wall},${op.logical},${jsonString(op.key)}${value}]`;
+  }
+  return `{"v":${OP_CODEC_VERSION},"r":${JSON.stringify(replicas)},"o":[${rows}]}`;
+}
+
 /**
  * Decodes bytes made by {@link encodeOps}, validating every op.
  * @throws DecodeError on anything else: bad UTF-8, bad JSON, a wrong shape or a malformed op.

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { opsToWire } from '../../core/codec.js';
+import { encodeOpsJson } from '../../core/codec.js';
 import { InvalidArgumentError, ReplicaClosedError, StorageFailedError } from '../../core/errors.js';
 import type { Op } from '../../core/op.js';
 import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
@@ -210,7 +210,7 @@ export class FileStorage implements Storage {
    * synchronously before the next append can reuse the buffer.
    */
   private frameBatch(batch: readonly Op[]): Uint8Array {
-    const json = JSON.stringify(opsToWire(batch));
+    const json = encodeOpsJson(batch);
     const bytesMax = RECORD_HEADER_BYTES + 3 * json.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
     if (bytesMax > this.scratch.length && bytesMax <= SCRATCH_BYTES_MAX) this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_BYTES_MAX, Math.max(bytesMax, 2 * this.scratch.length)));
     const buffer = bytesMax <= this.scratch.length ? this.scratch : Buffer.allocUnsafe(bytesMax);
