@@ -12,6 +12,7 @@ export {
   type ApplyResult,
   type BatchWriter,
   type ChangeEvent,
+  type OpsEvent,
   type CompactResult,
   KEY_LENGTH_MAX,
   Replica,

@@ -49,6 +49,14 @@ export interface ChangeEvent {
   readonly changes: readonly KeyChange[];
 }
 
+/** The ops of one commit, without per-key change records: what {@link Replica.subscribeOps} listeners get. */
+export interface OpsEvent {
+  /** Whether the ops were written here or merged from a peer. */
+  readonly origin: 'local' | 'remote';
+  /** The ops newly added to the log by this commit. */
+  readonly ops: readonly Op[];
+}
+
 /** What `applyRemote` did. */
 export interface ApplyResult {
   /** Ops new to this replica, now in its log. */
@@ -122,6 +130,7 @@ export class Replica {
   private readonly state = new MaterializedState();
   private readonly horizonSummary = new Horizon();
   private readonly listeners = new Set<(event: ChangeEvent) => void>();
+  private readonly opsListeners = new Set<(event: OpsEvent) => void>();
   private readonly queue: CommitQueue<Intent>;
   private readonly hlc: HybridLogicalClock;
   private localSeq = 0;
@@ -305,6 +314,17 @@ export class Replica {
   }
 
   /**
+   * Listens to the ops of every commit, local and remote, without the per-key change records that
+   * {@link subscribe} needs (two state lookups and a record per op): what sync and progress counters use.
+   * Returns the unsubscribe function.
+   */
+  subscribeOps(listener: (event: OpsEvent) => void): () => void {
+    this.assertOpen();
+    this.opsListeners.add(listener);
+    return () => void this.opsListeners.delete(listener);
+  }
+
+  /**
    * Resolves once fewer than `pendingOpsMax` ops wait for the writer (backpressure for pipelined writers).
    * A writer that awaits each `set` is paced by storage already; one that fires many writes without
    * awaiting them awaits `ready()` before each, so its backlog, and memory, stays bounded.
@@ -450,6 +470,7 @@ export class Replica {
       this.closing = (async () => {
         await this.queue.idle();
         this.listeners.clear();
+        this.opsListeners.clear();
         await this.storage.close();
       })();
     }
@@ -652,8 +673,9 @@ export class Replica {
       }
     }
     if (changes !== undefined && prepared.length > 0) {
-      this.emit({ origin: intent.kind === 'remote' ? 'remote' : 'local', ops: prepared, changes: [...changes.values()] });
+      this.emit(this.listeners, { origin: intent.kind === 'remote' ? 'remote' : 'local', ops: prepared, changes: [...changes.values()] });
     }
+    if (this.opsListeners.size > 0 && prepared.length > 0) this.emit(this.opsListeners, { origin: intent.kind === 'remote' ? 'remote' : 'local', ops: prepared });
     if (intent.kind === 'local') return prepared[0];
     if (intent.kind === 'batch') return prepared;
     return { applied: prepared.length, duplicates: 'ops' in intent ? intent.ops.length - prepared.length - deferred : 0, deferred, changed } satisfies ApplyResult;
@@ -696,8 +718,8 @@ export class Replica {
     return { compactedOps: dropped.length, retainedOps: this.log.size, base: this.log.base() };
   }
 
-  private emit(event: ChangeEvent): void {
-    for (const listener of this.listeners) {
+  private emit<E>(listeners: ReadonlySet<(event: E) => void>, event: E): void {
+    for (const listener of listeners) {
       try {
         listener(event);
       } catch (error) {
