@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket } from 'ws';
@@ -25,6 +26,10 @@ import { freePort } from '../test/support/loopback.js';
 const TARGET_OPS_PER_SECOND_PER_READER = 200_000;
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const readerScript = fileURLToPath(new URL('./relay-reader.ts', import.meta.url));
+// Extra node flags for reader processes, e.g. TIDELOG_BENCH_READER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p' to profile them.
+const readerNodeArgs = (process.env.TIDELOG_BENCH_READER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+
+let relayPid: number | undefined;
 
 async function startRelay(): Promise<{ url: string; http: string; proc: ChildProcess }> {
   const port = await freePort();
@@ -51,6 +56,7 @@ async function startRelay(): Promise<{ url: string; http: string; proc: ChildPro
     ],
     { stdio: 'ignore' },
   );
+  relayPid = proc.pid;
   const http = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
@@ -69,6 +75,17 @@ async function stopRelay(proc: ChildProcess): Promise<void> {
     proc.once('exit', () => resolve());
     proc.kill('SIGTERM');
   });
+}
+
+/** CPU time (user + system) of a child process so far, in ms, from /proc (Linux); NaN elsewhere. */
+function childCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function metric(http: string, name: string): Promise<number> {
@@ -94,7 +111,8 @@ async function writeOps(replica: SyncedReplica['replica'], from: number, count: 
 }
 
 // Session defaults except a 1 s anti-entropy tick: catch-up proceeds in rounds of 64 frames that the tick paces.
-const sessionOptions = { antiEntropyIntervalMs: 1_000 };
+const tickMs = Number(process.env.TIDELOG_BENCH_TICK_MS ?? 1_000);
+const sessionOptions = { antiEntropyIntervalMs: tickMs };
 
 async function fanOut(url: string, readers: number, ops: number): Promise<BenchResult> {
   const key = generateRoomKey();
@@ -208,7 +226,7 @@ async function fanOutProcesses(url: string, readers: number, ops: number): Promi
   const key = generateRoomKey();
   const invite = roomKeyToInvite(key);
   const children = Array.from({ length: readers }, () =>
-    spawn(process.execPath, ['--import', 'tsx', readerScript, url, invite, String(ops)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [...readerNodeArgs, '--import', 'tsx', readerScript, url, invite, String(ops), String(tickMs)], { stdio: ['pipe', 'pipe', 'inherit'] }),
   );
   const lines = children.map((child) => {
     const queue: string[] = [];
@@ -227,19 +245,24 @@ async function fanOutProcesses(url: string, readers: number, ops: number): Promi
     await new Promise((r) => setTimeout(r, 200));
     for (const child of children) child.stdin?.write('go\n');
     const start = performance.now();
+    const cpuStart = { writer: process.cpuUsage(), relay: childCpuMs(relayPid) };
     await writeOps(writer.replica, 0, ops, 10_000);
-    const reported = await Promise.all(lines.map(async (next) => Number((await next()).split(' ')[1])));
+    const reported = await Promise.all(lines.map(async (next) => (await next()).split(' ').slice(1).map(Number) as [number, number]));
     const seconds = (performance.now() - start) / 1000;
+    const writerCpu = process.cpuUsage(cpuStart.writer);
+    const relayCpuMs = childCpuMs(relayPid) - cpuStart.relay;
     const perReader = ops / seconds;
     return {
       name: `encrypted sync, 1 writer -> ${readers} reader processes`,
       opsPerSecond: perReader,
       group: 'throughput',
       ops,
-      note: `slowest reader; readers' own clocks: ${reported.map((ms) => Math.round(ms)).join(', ')} ms; target ${TARGET_OPS_PER_SECOND_PER_READER.toLocaleString('en-US')}: ${perReader >= TARGET_OPS_PER_SECOND_PER_READER ? 'met' : 'NOT met'}`,
+      note: `slowest reader; readers' own clocks: ${reported.map(([ms]) => Math.round(ms)).join(', ')} ms; CPU ms: readers ${reported.map(([, cpu]) => Math.round(cpu)).join(', ')}, writer ${Math.round((writerCpu.user + writerCpu.system) / 1000)}, relay ${relayCpuMs}; writer sent ${(writer.session.status().opsSent / ops).toFixed(2)}x the ops written; target ${TARGET_OPS_PER_SECOND_PER_READER.toLocaleString('en-US')}: ${perReader >= TARGET_OPS_PER_SECOND_PER_READER ? 'met' : 'NOT met'}`,
     };
   } finally {
     await writer.close();
+    // Readers exit by themselves once done (a profiling reader writes its profile then); stragglers are killed.
+    await Promise.race([Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined))), new Promise((r) => setTimeout(r, 5_000))]);
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   }
 }
@@ -318,8 +341,8 @@ async function readerStages(ops: number): Promise<BenchResult> {
   };
 }
 
-/** Parts of the suite (`--only throughput|catch-up|connections` runs one while iterating). */
-type RelayBenchPart = 'throughput' | 'catch-up' | 'connections';
+/** Parts of the suite (`--only throughput|processes|catch-up|connections` runs one while iterating; `processes` is the reader-process runs of `throughput` alone). */
+type RelayBenchPart = 'throughput' | 'processes' | 'catch-up' | 'connections';
 
 /** The suite. */
 export async function relaySuite(opts: SuiteOptions, only?: RelayBenchPart): Promise<BenchResult[]> {
@@ -331,9 +354,13 @@ export async function relaySuite(opts: SuiteOptions, only?: RelayBenchPart): Pro
       // Warm the JIT on both sides of the wire before measuring.
       await fanOut(url, 1, 30_000);
       for (const readers of opts.quick ? [1, 3] : [1, 3, 5]) results.push(await fanOut(url, readers, opts.quick ? 50_000 : 300_000));
-      for (const readers of opts.quick ? [1] : [1, 3]) results.push(await fanOutProcesses(url, readers, opts.quick ? 50_000 : 300_000));
+      for (const readers of opts.quick ? [1] : [1, 3, 5]) results.push(await fanOutProcesses(url, readers, opts.quick ? 50_000 : 300_000));
       results.push(await readerStages(opts.quick ? 50_000 : 200_000));
       for (const readers of opts.quick ? [3] : [1, 3, 5]) results.push(await forwardingOnly(url, readers, opts.quick ? 300 : 2_000, 60_000));
+    }
+    if (only === 'processes') {
+      await fanOut(url, 1, 30_000);
+      for (const readers of [1, 3, 5]) results.push(await fanOutProcesses(url, readers, opts.quick ? 50_000 : 300_000));
     }
     // The 5 s tick is the session default; 1 s is what the throughput runs use.
     if (runs('catch-up')) for (const tickMs of [1_000, 5_000]) results.push(await catchUp(url, opts.quick ? 100_000 : 1_000_000, tickMs));

@@ -4,6 +4,22 @@ import { FileStorage, type FileStorageOptions } from '../storage/file/index.js';
 import type { WebSocketConstructor } from '../sync/websocket-transport.js';
 import { openSyncedReplica, resolveRoomKey, type SyncedReplica, type SyncedReplicaOptions } from './open-synced-replica.js';
 
+/**
+ * `ws` with an all-zero masking key, which `ws` recognises and skips (no pass over every byte sent).
+ * RFC 6455 masks client frames so that script in a browser cannot put bytes of its choosing on the wire
+ * and poison a proxy's cache; every frame this client sends is an AES-GCM envelope under a random nonce,
+ * which nobody can choose, so the mask protects nothing here and cost the writer as much CPU as encoding.
+ */
+class UnmaskedWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { generateMask: zeroMask });
+  }
+}
+
+function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
+}
+
 /** Options of {@link openSyncedReplicaNode}: those of `openSyncedReplica`, plus a database directory. */
 export interface NodeSyncedReplicaOptions extends SyncedReplicaOptions {
   /** Database directory for the crash-safe file log; memory when absent (and no `storage` given). */
@@ -28,7 +44,7 @@ export async function openSyncedReplicaNode(options: NodeSyncedReplicaOptions): 
       ...rest,
       key,
       ...(storage === undefined ? {} : { storage }),
-      WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
+      WebSocket: options.WebSocket ?? (UnmaskedWebSocket as unknown as WebSocketConstructor),
     });
   } catch (error) {
     // We opened the file log, so we release its lock (a wrong at-rest key must not leave it held).

@@ -1,18 +1,26 @@
 /**
- * The sync protocol's wire format. Every frame is
- * `[version: u8][type: u8][body: UTF-8 JSON object]`; op lists inside use the
- * shared op batch encoding (`opsToWire`). The decoder is strict: a wrong
- * version, an unknown type, bad UTF-8, bad JSON, a missing or mistyped field,
- * an unknown field or a malformed op each raise a {@link DecodeError}.
+ * The sync protocol's wire format. Every frame is `[version: u8][type: u8][body]`.
+ *
+ * Version 2 (written): the body is `[varint n][n bytes: UTF-8 JSON header object]`, and in ops and snapshot
+ * frames the header lists the batch's replica ids (`r`) and a binary op block follows (`src/core/op-block.ts`:
+ * varint columns plus one JSON array of keys and values). Version 1 (still read): the body is one UTF-8 JSON
+ * object whose `o` field holds the batch in the shared JSON op encoding (`opsToWire`).
+ *
+ * The header comes first so a receiver can tell whom a frame is for ({@link peekEnvelope}) without decoding
+ * its ops. The decoder is strict: a wrong version, an unknown type, bad UTF-8, bad JSON, a missing or mistyped
+ * field, an unknown field, a truncated or overlong op block or a malformed op each raise a {@link DecodeError}.
  */
-import { opsFromParsedJson, opsToWire } from '../core/codec.js';
+import { opsFromParsedJson } from '../core/codec.js';
 import { DecodeError, MalformedOpError } from '../core/errors.js';
+import { ByteReader, ByteWriter, readOpBlock, writeOpBlock } from '../core/op-block.js';
 import type { Op } from '../core/op.js';
 import { REPLICA_ID_LENGTH_MAX } from '../core/op.js';
 import { validateVersionVector, type VersionVector } from '../core/version-vector.js';
 
 /** Protocol version written in byte 0 of every frame. */
-export const SYNC_PROTOCOL_VERSION = 1;
+export const SYNC_PROTOCOL_VERSION = 2;
+/** The older version the decoder still reads (JSON bodies; written by builds before the binary op block). */
+export const SYNC_PROTOCOL_VERSION_JSON = 1;
 /** Bytes before the JSON body. */
 export const FRAME_HEADER_BYTES = 2;
 /** Most ranges per replica in a hello's `heldPastGaps`. */
@@ -83,66 +91,144 @@ export interface SnapshotMessage extends Envelope {
 /** Every protocol message. */
 export type SyncMessage = HelloMessage | OpsMessage | SnapshotMessage;
 
-const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// One buffer reused for every frame (encoding is synchronous): a frame costs one exact copy.
+const writer = new ByteWriter();
 
-/** Encodes a message as one frame. */
+/** Encodes a message as one frame (version {@link SYNC_PROTOCOL_VERSION}). */
 export function encodeMessage(message: SyncMessage): Uint8Array {
-  const body: Record<string, unknown> = { f: message.from };
-  if (message.to !== undefined) body.t = message.to;
+  const header: Record<string, unknown> = { f: message.from };
+  if (message.to !== undefined) header.t = message.to;
+  let ops: readonly Op[] | undefined;
   switch (message.type) {
     case 'hello':
-      body.vv = message.versionVector;
-      body.h = message.horizon;
-      body.tp = message.tips;
-      if (message.heldPastGaps !== undefined && Object.keys(message.heldPastGaps).length > 0) body.gx = message.heldPastGaps;
-      body.r = message.replyWanted ? 1 : 0;
+      header.vv = message.versionVector;
+      header.h = message.horizon;
+      header.tp = message.tips;
+      if (message.heldPastGaps !== undefined && Object.keys(message.heldPastGaps).length > 0) header.gx = message.heldPastGaps;
+      header.r = message.replyWanted ? 1 : 0;
       break;
     case 'ops':
-      body.o = opsToWire(message.ops);
+      ops = message.ops;
       break;
     case 'snapshot':
-      body.x = message.transferId;
-      body.i = message.part;
-      body.n = message.parts;
-      body.h = message.horizon;
-      body.o = opsToWire(message.ops);
+      header.x = message.transferId;
+      header.i = message.part;
+      header.n = message.parts;
+      header.h = message.horizon;
+      ops = message.ops;
       break;
     default:
       return assertNever(message);
   }
-  const json = textEncoder.encode(JSON.stringify(body));
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + json.length);
-  frame[0] = SYNC_PROTOCOL_VERSION;
-  frame[1] = MessageType[message.type];
-  frame.set(json, FRAME_HEADER_BYTES);
-  return frame;
+  writer.reset();
+  writer.byte(SYNC_PROTOCOL_VERSION);
+  writer.byte(MessageType[message.type]);
+  if (ops === undefined) {
+    writer.text(JSON.stringify(header));
+  } else {
+    const replicas: string[] = [];
+    const index = new Map<string, number>();
+    for (const op of ops) {
+      if (!index.has(op.replica)) {
+        index.set(op.replica, replicas.length);
+        replicas.push(op.replica);
+      }
+    }
+    header.r = replicas;
+    writer.text(JSON.stringify(header));
+    writeOpBlock(writer, ops, index);
+  }
+  return writer.copy();
 }
 
-const FIELDS: Record<SyncMessage['type'], { required: readonly string[]; optional: readonly string[] }> = {
+type FieldSpec = Record<SyncMessage['type'], { required: readonly string[]; optional: readonly string[] }>;
+
+const FIELDS_JSON: FieldSpec = {
   hello: { required: ['f', 'vv', 'h', 'tp', 'r'], optional: ['t', 'gx'] },
   ops: { required: ['f', 'o'], optional: ['t'] },
   snapshot: { required: ['f', 't', 'x', 'i', 'n', 'h', 'o'], optional: [] },
 };
 
+// Version 2: the ops live in the block after the header, which names their replica table `r` instead.
+const FIELDS: FieldSpec = {
+  hello: FIELDS_JSON.hello,
+  ops: { required: ['f', 'r'], optional: ['t'] },
+  snapshot: { required: ['f', 't', 'x', 'i', 'n', 'h', 'r'], optional: [] },
+};
+
+/** Who a frame is from and for, as read by {@link peekEnvelope}. */
+export interface FrameEnvelope {
+  readonly type: SyncMessage['type'];
+  readonly from: string;
+  readonly to: string | undefined;
+}
+
 /**
- * Decodes one frame. Untrusted input: every field is checked.
+ * Reads only the type, sender and recipient of a version-2 frame (its small JSON header), so a receiver can
+ * skip an ops frame addressed to someone else without decoding the ops. Returns `undefined` when it cannot
+ * tell cheaply (a version-1 frame) or the header is malformed: {@link decodeMessage} then says why.
+ */
+export function peekEnvelope(frame: Uint8Array): FrameEnvelope | undefined {
+  if (!(frame instanceof Uint8Array) || frame.length < FRAME_HEADER_BYTES + 2 || frame[0] !== SYNC_PROTOCOL_VERSION) return undefined;
+  try {
+    const type = typeName(frame[1] as number);
+    const fields = headerFields(new ByteReader(frame, FRAME_HEADER_BYTES, frame.length), type);
+    return { type, from: replicaIdField(fields.f, 'f'), to: fields.t === undefined ? undefined : replicaIdField(fields.t, 't') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Decodes one frame of either version. Untrusted input: every field is checked.
  * @throws DecodeError naming what is wrong.
  */
 export function decodeMessage(frame: Uint8Array): SyncMessage {
   if (!(frame instanceof Uint8Array)) throw new DecodeError('frame is not bytes');
   if (frame.length < FRAME_HEADER_BYTES + 2) throw new DecodeError(`frame of ${frame.length} bytes is too short`);
-  if (frame[0] !== SYNC_PROTOCOL_VERSION) throw new DecodeError(`sync protocol version ${frame[0]} is not supported (expected ${SYNC_PROTOCOL_VERSION})`, { version: frame[0] });
-  const type = typeName(frame[1] as number);
-  let body: unknown;
-  try {
-    body = JSON.parse(textDecoder.decode(frame.subarray(FRAME_HEADER_BYTES)));
-  } catch (error) {
-    throw new DecodeError(`${type} frame body is not UTF-8 JSON: ${(error as Error).message}`);
+  const version = frame[0];
+  if (version !== SYNC_PROTOCOL_VERSION && version !== SYNC_PROTOCOL_VERSION_JSON) {
+    throw new DecodeError(`sync protocol version ${version} is not supported (expected ${SYNC_PROTOCOL_VERSION} or ${SYNC_PROTOCOL_VERSION_JSON})`, { version });
   }
+  const type = typeName(frame[1] as number);
+  if (version === SYNC_PROTOCOL_VERSION_JSON) {
+    let body: unknown;
+    try {
+      body = JSON.parse(textDecoder.decode(frame.subarray(FRAME_HEADER_BYTES)));
+    } catch (error) {
+      throw new DecodeError(`${type} frame body is not UTF-8 JSON: ${(error as Error).message}`);
+    }
+    const fields = objectFields(body, type);
+    checkFields(FIELDS_JSON, type, fields);
+    return buildMessage(type, fields, () => opsFromParsedJson(fields.o));
+  }
+  const reader = new ByteReader(frame, FRAME_HEADER_BYTES, frame.length);
+  const fields = headerFields(reader, type);
+  if (type === 'hello' && reader.at !== reader.end) throw new DecodeError(`${reader.end - reader.at} bytes follow the hello header`);
+  return buildMessage(type, fields, () => readOpBlock(reader, replicaTableField(fields.r)));
+}
+
+function headerFields(reader: ByteReader, type: SyncMessage['type']): Record<string, unknown> {
+  const text = reader.text(`${type} frame header`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    throw new DecodeError(`${type} frame header is not JSON: ${(error as Error).message}`);
+  }
+  const fields = objectFields(header, type);
+  checkFields(FIELDS, type, fields);
+  return fields;
+}
+
+function objectFields(body: unknown, type: SyncMessage['type']): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DecodeError(`${type} frame body is not an object`);
-  const fields = body as Record<string, unknown>;
-  checkFields(type, fields);
+  return body as Record<string, unknown>;
+}
+
+/** The message from checked header fields; `readOps` decodes the batch (called last, for ops and snapshots). */
+function buildMessage(type: SyncMessage['type'], fields: Record<string, unknown>, readOps: () => Op[]): SyncMessage {
   const from = replicaIdField(fields.f, 'f');
   const to = fields.t === undefined ? undefined : replicaIdField(fields.t, 't');
   const envelope = to === undefined ? { from } : { from, to };
@@ -155,19 +241,13 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
       return fields.gx === undefined ? hello : { ...hello, heldPastGaps: heldField(fields.gx, versionVector) };
     }
     case 'ops':
-      return { type, ...envelope, ops: opsFromParsedJson(fields.o) };
+      return { type, ...envelope, ops: readOps() };
     case 'snapshot': {
       const parts = intField(fields.n, 'n', 1, SNAPSHOT_PARTS_MAX);
-      return {
-        type,
-        from,
-        to: to as string,
-        transferId: intField(fields.x, 'x', 0, Number.MAX_SAFE_INTEGER),
-        part: intField(fields.i, 'i', 0, parts - 1),
-        parts,
-        horizon: vvField(fields.h, 'h'),
-        ops: opsFromParsedJson(fields.o),
-      };
+      const transferId = intField(fields.x, 'x', 0, Number.MAX_SAFE_INTEGER);
+      const part = intField(fields.i, 'i', 0, parts - 1);
+      const horizon = vvField(fields.h, 'h');
+      return { type, from, to: to as string, transferId, part, parts, horizon, ops: readOps() };
     }
     default:
       return assertNever(type);
@@ -179,8 +259,8 @@ function typeName(code: number): SyncMessage['type'] {
   throw new DecodeError(`unknown sync message type ${code}`, { type: code });
 }
 
-function checkFields(type: SyncMessage['type'], fields: Record<string, unknown>): void {
-  const spec = FIELDS[type];
+function checkFields(specs: FieldSpec, type: SyncMessage['type'], fields: Record<string, unknown>): void {
+  const spec = specs[type];
   for (const name of spec.required) if (!(name in fields)) throw new DecodeError(`${type} message lacks field ${name}`, { field: name });
   for (const name of Object.keys(fields)) {
     if (!spec.required.includes(name) && !spec.optional.includes(name)) throw new DecodeError(`${type} message has unknown field ${name}`, { field: name });
@@ -192,6 +272,12 @@ function replicaIdField(value: unknown, name: string): string {
     throw new DecodeError(`field ${name} must be a replica id of 1 to ${REPLICA_ID_LENGTH_MAX} characters`, { field: name });
   }
   return value;
+}
+
+function replicaTableField(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new DecodeError('field r must be an array of replica ids', { field: 'r' });
+  for (const id of value) replicaIdField(id, 'r');
+  return value as string[];
 }
 
 function vvField(value: unknown, name: string): VersionVector {

@@ -8,9 +8,9 @@
 import { encodeOps } from '../core/codec.js';
 import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogError } from '../core/errors.js';
 import type { Op } from '../core/op.js';
-import type { ApplyResult, ChangeEvent, Replica } from '../core/replica.js';
+import type { ApplyResult, OpsEvent, Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
-import { decodeMessage, encodeMessage, HELD_RANGES_MAX, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
+import { decodeMessage, encodeMessage, HELD_RANGES_MAX, peekEnvelope, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
 
@@ -170,7 +170,7 @@ export class SyncSession {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.replica.subscribe((event) => this.onCommit(event));
+    this.unsubscribe = this.replica.subscribeOps((event) => this.onCommit(event));
     this.transport.listen({
       frame: (bytes) => this.onFrame(bytes),
       up: () => this.onUp(),
@@ -228,13 +228,17 @@ export class SyncSession {
     this.sendHello(undefined, true);
   }
 
-  private onCommit(event: ChangeEvent): void {
+  private onCommit(event: OpsEvent): void {
     if (event.origin !== 'local' || !this.connected) return;
     this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY);
   }
 
   private onFrame(bytes: Uint8Array): void {
     if (!this.running) return;
+    // Ops for another replica (answers to its hellos), or our own echoed back: skipped before their ops are
+    // decoded, which in a room of N readers is most of what each one receives. Hellos are always read.
+    const envelope = peekEnvelope(bytes);
+    if (envelope !== undefined && envelope.type !== 'hello' && (envelope.from === this.replica.replicaId || (envelope.to !== undefined && envelope.to !== this.replica.replicaId))) return;
     let message: SyncMessage;
     try {
       message = (this.options.decode ?? decodeMessage)(bytes);

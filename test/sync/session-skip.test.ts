@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeMessage } from '../../src/sync/messages.js';
+import { makeNodes, type Node, settle } from './helpers.js';
+
+let running: Node[] = [];
+afterEach(async () => {
+  for (const node of running) await node.session.stop();
+  running = [];
+});
+
+/** An ops frame whose op block is cut short: the header says who it is for, the ops do not decode. */
+function brokenOpsFrame(from: string, to: string | undefined): Uint8Array {
+  const op = { replica: 'z', seq: 1, wall: 5, logical: 0, key: 'k', type: 'set' as const, value: 1 };
+  return encodeMessage(to === undefined ? { type: 'ops', from, ops: [op] } : { type: 'ops', from, to, ops: [op] }).subarray(0, -3);
+}
+
+describe('SyncSession frame skipping', () => {
+  it('skips ops frames for other replicas (and its own echoes) unread, and still rejects broken ones meant for it', async () => {
+    const { nodes } = await makeNodes(['a', 'b']);
+    for (const node of nodes) node.session.start();
+    running.push(...nodes);
+    await settle();
+    const b = nodes[1] as Node;
+    const tap = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    // Their op blocks are never decoded, so the damage goes unnoticed: they were not ours to read.
+    tap.deliver(brokenOpsFrame('a', 'someone-else'));
+    tap.deliver(brokenOpsFrame('b', undefined));
+    await settle();
+    expect(b.session.status().framesMalformed).toBe(0);
+    tap.deliver(brokenOpsFrame('a', 'b'));
+    tap.deliver(brokenOpsFrame('a', undefined));
+    await settle();
+    expect(b.session.status().framesMalformed).toBe(2);
+    expect(b.session.status().lastError?.code).toBe('DECODE_FAILED');
+    expect(b.replica.has('k')).toBe(false);
+  });
+});
