@@ -144,8 +144,8 @@ describe('file log: the next segment is prepared ahead', () => {
     await storage.writeMeta({ replicaId: 'p' });
     let seq = 0;
     while (storage.stats().segmentBytes * 2 < SEGMENT_BYTES) await storage.append(bigBatch(++seq));
-    expect(fs.existsSync(path.join(dir, spareName(2)))).toBe(true);
     await storage.spareSettled();
+    expect(fs.existsSync(path.join(dir, spareName(2)))).toBe(true);
     // Nothing of it is in the log yet: a copy taken now (a crash) recovers without it, and deletes it.
     const crashed = crashCopy(dir);
     while (storage.stats().segments === 1) await storage.append(bigBatch(++seq));

@@ -30,6 +30,15 @@ export function writeFully(fd: number, bytes: Uint8Array, position: number): voi
   }
 }
 
+/** {@link writeFully} on the libuv thread pool; the first write is issued before this returns. */
+export async function writeFullyAsync(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    const at = written;
+    written += await new Promise<number>((resolve, reject) => fs.write(fd, bytes, at, bytes.length - at, position + at, (error, count) => (error ? reject(error) : resolve(count))));
+  }
+}
+
 /**
  * Replaces `file` atomically with `chunks`: readers see the old content or the new,
  * never a mix, and once this returns the new content survives a power cut.

@@ -10,7 +10,7 @@ import { encodeOpsJson } from '../../core/codec.js';
 import { InvalidArgumentError, ReplicaClosedError, StorageFailedError } from '../../core/errors.js';
 import type { Op } from '../../core/op.js';
 import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
-import { fdatasync, fsyncDir, fsyncDirAsync, writeFileAtomic, writeFully } from './atomic.js';
+import { fdatasync, fsyncDir, fsyncDirAsync, writeFileAtomic, writeFully, writeFullyAsync } from './atomic.js';
 import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, frameRecordInPlace, parseSnapshotName, RECORD_HEADER_BYTES, RECORD_PAYLOAD_BYTES_MAX, segmentName, snapshotName } from './format.js';
 import { GroupSync } from './group-sync.js';
 import { acquireLock, type DirectoryLock } from './lock.js';
@@ -20,7 +20,9 @@ import { encodeMeta, encodeSnapshotPayload } from '../snapshot-codec.js';
 
 /**
  * When a commit's promise resolves.
- * - `sync`: after `fdatasync` covered it (survives power loss). Concurrent commits share one sync.
+ * - `sync`: once its record is on stable storage (survives power loss): written through an `O_DSYNC`
+ *   descriptor, the same guarantee as `write` + `fdatasync`. The core's group commit makes concurrent
+ *   commits share one record, so one durable write.
  * - `interval`: once it is written to the OS (survives a process crash); synced every `syncIntervalMs`.
  */
 export type DurabilityMode = 'sync' | 'interval';
@@ -51,7 +53,7 @@ export interface FileStorageStats {
   readonly snapshotFile: string | undefined;
   /** Its size. */
   readonly snapshotBytes: number;
-  /** fdatasync calls made by group commit since open. */
+  /** Syncs since open: durable (`O_DSYNC`) record writes in 'sync' mode, group fdatasync calls in 'interval' mode. */
   readonly syncs: number;
   /** Records appended since open. */
   readonly appends: number;
@@ -62,6 +64,8 @@ export interface FileStorageStats {
 interface ActiveSegment {
   readonly state: SegmentState;
   readonly fd: number;
+  /** 'sync' mode: the same file opened `O_DSYNC`; a record write on it returns once the record is durable. */
+  readonly dsyncFd: number | undefined;
   /** Bytes a completed fdatasync covers: a roll need not sync again what group commit already did. */
   syncedBytes: number;
   /** False while the file's name (a spare renamed into place) is not yet durable: the next sync fsyncs the directory too. */
@@ -98,6 +102,9 @@ export class FileStorage implements Storage {
   private compacting: Promise<void> | undefined;
   private closed = false;
   private appends = 0;
+  private durableWrites = 0;
+  /** The durable record write in flight ('sync' mode), so appends made without awaiting each other stay one at a time. */
+  private writing: Promise<void> | undefined;
   private sparesUsed = 0;
   private syncsInFlight = 0;
   private readonly retiredFds: number[] = [];
@@ -200,8 +207,68 @@ export class FileStorage implements Storage {
     this.assertWritable();
     if (this.compacting !== undefined) await this.compacting.catch(() => undefined);
     this.assertWritable();
+    if (this.options.durability === 'interval') {
+      this.writeRecord(this.frameBatch(batch), batch);
+      return;
+    }
+    if (this.writing === undefined && !this.groupSync.busy) {
+      const run = this.appendDurable(batch);
+      this.writing = run;
+      try {
+        await run;
+      } finally {
+        if (this.writing === run) this.writing = undefined;
+      }
+      return;
+    }
+    // Appends that overlap (a direct caller; the core never overlaps them): once the durable write in flight
+    // is done, each is written here and they share one fdatasync (group commit at the file level). No
+    // durable write starts while such a record waits for its sync, so nothing is acknowledged ahead of it.
+    while (this.writing !== undefined) await this.writing.catch(() => undefined);
+    this.assertWritable();
     this.writeRecord(this.frameBatch(batch), batch);
-    if (this.options.durability === 'sync') await this.groupSync.request();
+    await this.groupSync.request();
+  }
+
+  /**
+   * 'sync' mode: one `pwrite` of the record on the `O_DSYNC` descriptor, on the libuv thread pool. It
+   * returns once the record is on stable storage, so the write and its sync cost one trip to the pool
+   * (a write here plus an `fdatasync` there cost two, and the main thread's time for the write).
+   * The write is issued before this returns its promise: the caller can prepare while it runs.
+   */
+  private async appendDurable(batch: readonly Op[]): Promise<void> {
+    const record = this.frameBatch(batch);
+    const active = this.activeFor(record.length);
+    const position = active.state.bytes;
+    const dirPending = !active.dirSynced;
+    try {
+      const written = writeFullyAsync(active.dsyncFd as number, record, position);
+      // A spare renamed into place: its name must be durable before any record in it is acknowledged.
+      await (dirPending ? Promise.all([written, fsyncDirAsync(this.dir)]) : written);
+    } catch (error) {
+      this.failDurableWrite(active, error);
+    }
+    if (dirPending) active.dirSynced = true;
+    active.state.bytes = position + record.length;
+    active.syncedBytes = active.state.bytes;
+    this.durableWrites += 1;
+    this.noteAppended(active, batch);
+  }
+
+  /**
+   * A failed durable write. Out of space: nothing of the record counts, whatever part of it landed is cut,
+   * and only this commit fails (as a failed plain write). Anything else may be a failed flush: as after a
+   * failed fdatasync, nothing unsynced can be trusted, so the storage refuses writes until it is reopened.
+   */
+  private failDurableWrite(active: ActiveSegment, error: unknown): never {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const file = segmentName(active.state.index);
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+      this.undoPartialWrite(active);
+      throw new StorageFailedError(`writing to ${file} failed; nothing was committed`, { file }, { cause: error });
+    }
+    this.failure = new StorageFailedError(`a durable write to ${file} failed; the storage refuses further writes until it is reopened and recovered`, { file }, { cause: error });
+    throw this.failure;
   }
 
   /**
@@ -220,9 +287,15 @@ export class FileStorage implements Storage {
     return frameRecordInPlace(buffer, payloadLength);
   }
 
+  /** The segment a record of `recordBytes` goes to: the active one, or the next when it would overflow. */
+  private activeFor(recordBytes: number): ActiveSegment {
+    const active = this.active ?? this.openActive();
+    if (active.state.bytes > FILE_HEADER_BYTES && active.state.bytes + recordBytes > this.options.segmentBytesMax) return this.roll();
+    return active;
+  }
+
   private writeRecord(record: Uint8Array, batch: readonly Op[]): void {
-    let active = this.active ?? this.openActive();
-    if (active.state.bytes > FILE_HEADER_BYTES && active.state.bytes + record.length > this.options.segmentBytesMax) active = this.roll();
+    const active = this.activeFor(record.length);
     try {
       writeFully(active.fd, record, active.state.bytes);
     } catch (error) {
@@ -230,8 +303,12 @@ export class FileStorage implements Storage {
       throw new StorageFailedError(`writing to ${segmentName(active.state.index)} failed; nothing was committed`, { file: segmentName(active.state.index) }, { cause: error });
     }
     active.state.bytes += record.length;
-    for (const op of batch) if (op.seq > (active.state.maxSeq.get(op.replica) ?? 0)) active.state.maxSeq.set(op.replica, op.seq);
     this.dirty = true;
+    this.noteAppended(active, batch);
+  }
+
+  private noteAppended(active: ActiveSegment, batch: readonly Op[]): void {
+    for (const op of batch) if (op.seq > (active.state.maxSeq.get(op.replica) ?? 0)) active.state.maxSeq.set(op.replica, op.seq);
     this.appends += 1;
     if (this.spare === undefined && active.state.bytes * 2 >= this.options.segmentBytesMax) this.prepareSpare(active.state.index + 1);
   }
@@ -289,8 +366,9 @@ export class FileStorage implements Storage {
   }
 
   /** Closes a segment's fd now, or after the sync running on it (closing under it could hand its number to another file). */
-  private retire(fd: number): void {
-    this.retiredFds.push(fd);
+  private retire(segment: ActiveSegment): void {
+    this.retiredFds.push(segment.fd);
+    if (segment.dsyncFd !== undefined) this.retiredFds.push(segment.dsyncFd);
     if (this.syncsInFlight === 0) this.closeRetired();
   }
 
@@ -303,7 +381,8 @@ export class FileStorage implements Storage {
     const last = this.segments.at(-1);
     if (last !== undefined) {
       // Recovered bytes may never have been synced by us; count none as synced.
-      this.active = { state: last, fd: fs.openSync(path.join(this.dir, segmentName(last.index)), 'r+'), syncedBytes: 0, dirSynced: true };
+      const file = path.join(this.dir, segmentName(last.index));
+      this.active = { state: last, fd: fs.openSync(file, 'r+'), dsyncFd: this.openDsync(file), syncedBytes: 0, dirSynced: true };
       return this.active;
     }
     return this.startSegment(Math.max(this.snapshotIndex, 1));
@@ -338,10 +417,28 @@ export class FileStorage implements Storage {
   }
 
   private activate(index: number, fd: number, dirSynced: boolean): ActiveSegment {
+    let dsyncFd: number | undefined;
+    try {
+      dsyncFd = this.openDsync(path.join(this.dir, segmentName(index)));
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
     const state: SegmentState = { index, bytes: FILE_HEADER_BYTES, maxSeq: new Map() };
     this.segments.push(state);
-    this.active = { state, fd, syncedBytes: FILE_HEADER_BYTES, dirSynced };
+    this.active = { state, fd, dsyncFd, syncedBytes: FILE_HEADER_BYTES, dirSynced };
     return this.active;
+  }
+
+  /** The `O_DSYNC` descriptor of a segment, in 'sync' mode only. */
+  private openDsync(file: string): number | undefined {
+    return this.options.durability === 'sync' ? fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_DSYNC) : undefined;
+  }
+
+  /** Waits until no record write or sync is in flight. */
+  private async quiesce(): Promise<void> {
+    while (this.writing !== undefined) await this.writing.catch(() => undefined);
+    await this.groupSync.idle();
   }
 
   /** Closes the full segment (synced, so no later segment ever holds data an earlier one lacks) and starts the next. */
@@ -353,7 +450,7 @@ export class FileStorage implements Storage {
     if (previous.syncedBytes < previous.state.bytes) fs.fdatasyncSync(previous.fd);
     // Its name too (a spare whose rename no sync has covered yet, in 'interval' mode).
     if (!previous.dirSynced) fsyncDir(this.dir);
-    this.retire(previous.fd);
+    this.retire(previous);
     this.active = undefined;
     return this.startSegment(previous.state.index + 1);
   }
@@ -375,7 +472,7 @@ export class FileStorage implements Storage {
   }
 
   private async replaceSnapshot(snapshot: Snapshot): Promise<void> {
-    await this.groupSync.idle();
+    await this.quiesce();
     // Later appends go to a fresh segment, so the current one becomes removable at the next compaction.
     if (this.active !== undefined && this.active.state.bytes > FILE_HEADER_BYTES) this.roll();
     else if (this.active !== undefined) trimSegment(this.active);
@@ -403,7 +500,7 @@ export class FileStorage implements Storage {
     }
     const removed = this.segments.slice(0, firstLive);
     if (this.active !== undefined && removed.includes(this.active.state)) {
-      this.retire(this.active.fd);
+      this.retire(this.active);
       this.active = undefined;
     }
     for (const segment of removed) fs.rmSync(path.join(this.dir, segmentName(segment.index)), { force: true });
@@ -432,7 +529,7 @@ export class FileStorage implements Storage {
       segmentBytes: this.segments.reduce((sum, s) => sum + s.bytes, 0),
       snapshotFile,
       snapshotBytes,
-      syncs: this.groupSync.syncCount,
+      syncs: this.groupSync.syncCount + this.durableWrites,
       appends: this.appends,
       sparesUsed: this.sparesUsed,
     };
@@ -449,7 +546,7 @@ export class FileStorage implements Storage {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     while (this.compacting !== undefined) await this.compacting.catch(() => undefined);
-    await this.groupSync.idle();
+    await this.quiesce();
     if (this.spare !== undefined) this.discardSpare(this.spare);
     this.spare = undefined;
     // Before the lock is released: a spare still being written must not outlive this handle.
@@ -457,7 +554,7 @@ export class FileStorage implements Storage {
     try {
       if (this.active !== undefined) {
         if (this.failure === undefined) trimSegment(this.active);
-        this.retire(this.active.fd);
+        this.retire(this.active);
         this.active = undefined;
       }
       this.closeRetired();

@@ -30,6 +30,11 @@ export class GroupSync {
     return this.next.promise;
   }
 
+  /** True while a sync runs (one may be queued behind it). */
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
   /** Resolves when no sync is running or queued. */
   async idle(): Promise<void> {
     while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
