@@ -1,7 +1,8 @@
 /**
  * `FileStorage`: the core's {@link Storage} on a directory of append-only
  * segment files. Commits are framed records (length + CRC32C) written in one
- * `write`; durability comes from `fdatasync`, shared by concurrent commits.
+ * `write`; in 'sync' mode that write goes through an `O_DSYNC` descriptor (durable on return),
+ * in 'interval' mode an `fdatasync` on a timer makes it durable.
  * See docs/storage-format.md for the format and the guarantees of each mode.
  */
 import * as fs from 'node:fs';
