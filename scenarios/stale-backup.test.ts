@@ -23,7 +23,10 @@ it('stale backup, safe restore: imported under a new id, converges', async () =>
 });
 
 it('stale backup, raw restore under the old id: the reuse is detected and reported', async () => {
-  const result = await runScenario(109, { replicas: 3, steps: 400, restoreMode: 'raw' }, faults);
+  // Seed 111: the restored device writes again before it syncs, so ids are reused (seed 109 did this until the
+  // sync session stopped answering hellos with pushes still on their way; then its post-backup ops had not left
+  // it by the restore, which makes rewriting them harmless, and nothing was reused).
+  const result = await runScenario(111, { replicas: 3, steps: 400, restoreMode: 'raw' }, faults);
   expect(result.idReuse.reused).toBeGreaterThan(0);
   expect(result.idReuse.detected).toBeGreaterThan(0);
 });

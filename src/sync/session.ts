@@ -91,6 +91,16 @@ export interface SyncStatus {
 /** Room for the envelope around the op batch in an ops frame (header, sender and recipient ids). */
 const FRAME_OVERHEAD_BYTES = 320;
 
+/** Most pushes remembered for {@link SyncSession} resend decisions (one per local commit within `resendAfterMs`). */
+const PUSH_LOG_MAX = 4_096;
+
+/** One push of local ops to the room: its first and last own seq, and when it went out. */
+interface PushRecord {
+  readonly fromSeq: number;
+  readonly seq: number;
+  readonly atMs: number;
+}
+
 interface PendingTransfer {
   readonly transferId: number;
   readonly horizon: VersionVector;
@@ -112,6 +122,13 @@ interface PeerState {
   sent: { vv: Record<string, number>; acked: VersionVector; atMs: number } | undefined;
   /** A hello asking this peer for the rest of an answer, waiting for the hello backoff. */
   askTimer: CancelTimer | undefined;
+  /**
+   * Our own seq when this peer was first heard from (or when the transport last came up): only pushes above it
+   * went out while the peer was in the room, so only those can be on their way to it.
+   */
+  pushFloor: number;
+  /** The highest entry for our replica that the peer's hellos have shown so far. */
+  pushSeen: number;
 }
 
 type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
@@ -148,6 +165,13 @@ export class SyncSession {
   private cancelTick: CancelTimer | undefined;
   private roundRobin = 0;
   private lastRepairHelloMs = Number.NEGATIVE_INFINITY;
+  /** Highest own seq pushed (broadcast on commit). */
+  private pushedTop = 0;
+  /**
+   * Recent pushes, oldest first: those within `resendAfterMs`, plus the last one before them. At most
+   * {@link PUSH_LOG_MAX} entries.
+   */
+  private readonly pushLog: PushRecord[] = [];
   private snapshotCache: { readonly key: string; readonly transferId: number; readonly chunks: readonly Op[][] } | undefined;
   private nextTransferId = 0;
 
@@ -230,7 +254,15 @@ export class SyncSession {
 
   private onCommit(event: OpsEvent): void {
     if (event.origin !== 'local' || !this.connected) return;
-    this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY);
+    const pushed: Op[] = [];
+    this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY, pushed);
+    const last = pushed[pushed.length - 1];
+    if (last !== undefined && last.replica === this.replica.replicaId && last.seq > this.pushedTop) {
+      this.pushedTop = last.seq;
+      this.pushLog.push({ fromSeq: (pushed[0] as Op).seq, seq: last.seq, atMs: this.scheduler.now() });
+      // Dropping the oldest entry only makes more pushes count as old, so more is resent: safe.
+      if (this.pushLog.length > PUSH_LOG_MAX) this.pushLog.shift();
+    }
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -387,7 +419,7 @@ export class SyncSession {
     if (framesLeft <= 0) return;
     const base = peer?.sent === undefined ? theirs : vvMerge(theirs, peer.sent.vv);
     const mine = this.replica.versionVector();
-    const missing = this.missingFrom(base, mine, held, framesLeft * this.batchOpsMax);
+    const missing = this.missingFrom(base, mine, held, framesLeft * this.batchOpsMax, this.pushesOnTheirWay(peer, theirs, held, nowMs));
     if (missing.length === 0) return;
     const sent: Op[] = [];
     this.sendOps(to, missing, framesLeft, sent);
@@ -405,12 +437,17 @@ export class SyncSession {
    * 11033). Ops we hold past holes of our own come last. Reads only what it returns (plus `held` skips), not
    * the whole log: a peer far behind asks many times during a catch-up.
    */
-  private missingFrom(base: VersionVector, mine: VersionVector, held: HelloMessage['heldPastGaps'], opsMax: number): Op[] {
+  private missingFrom(base: VersionVector, mine: VersionVector, held: HelloMessage['heldPastGaps'], opsMax: number, onTheirWay?: readonly [number, number]): Op[] {
     const out: Op[] = [];
     for (const [replica, top] of Object.entries(mine)) {
       const ranges = held?.[replica];
       let range = 0;
+      const own = onTheirWay !== undefined && replica === this.replica.replicaId;
       for (let seq = (base[replica] ?? 0) + 1; seq <= top && out.length < opsMax; seq++) {
+        if (own && seq >= onTheirWay[0] && seq <= onTheirWay[1]) {
+          seq = onTheirWay[1];
+          continue;
+        }
         while (ranges !== undefined && range < ranges.length && (ranges[range] as readonly [number, number])[1] < seq) range += 1;
         const skip = ranges?.[range];
         if (skip !== undefined && skip[0] <= seq) {
@@ -430,8 +467,43 @@ export class SyncSession {
     return out;
   }
 
+  /**
+   * Our own pushes that are presumably still on their way to `peer`, as an inclusive seq range, or undefined.
+   * Pushes go to everyone, so a hello that lags only behind them (a tick, a hello back) would otherwise be
+   * answered with a window of ops the peer is about to receive anyway: 0.2x the ops per reader per tick in
+   * the relay bench. They count as on their way while they are recent (pushed within `resendAfterMs`) or the
+   * peer is still taking them in (its entry for us moved since its previous hello), and only above everything
+   * it has from us: a hole it reports (ops held past it) is answered as before. A lost last push is resent at
+   * the first hello that finds both false, so it costs at most one more hello round.
+   */
+  private pushesOnTheirWay(peer: PeerState | undefined, theirs: VersionVector, held: HelloMessage['heldPastGaps'], nowMs: number): readonly [number, number] | undefined {
+    if (peer === undefined || this.pushedTop === 0) return undefined;
+    const me = this.replica.replicaId;
+    const entry = theirs[me] ?? 0;
+    const advanced = entry > peer.pushSeen;
+    if (advanced) peer.pushSeen = entry;
+    const ranges = held?.[me];
+    const heldTop = ranges === undefined || ranges.length === 0 ? 0 : (ranges[ranges.length - 1] as readonly [number, number])[1];
+    // A peer that is not taking our stream in gets the pushes older than resendAfterMs again: they were lost.
+    const from = Math.max(peer.pushFloor, entry, heldTop, advanced ? 0 : this.seqPushedBefore(nowMs - this.resendAfterMs)) + 1;
+    return from <= this.pushedTop ? [from, this.pushedTop] : undefined;
+  }
+
+  /** The highest own seq pushed at or before `atMs`: ops up to it are no longer recent pushes. */
+  private seqPushedBefore(atMs: number): number {
+    const log = this.pushLog;
+    while (log.length > 1 && (log[1] as PushRecord).atMs <= atMs) log.shift();
+    const first = log[0];
+    if (first === undefined) return this.pushedTop;
+    // When even the oldest entry kept is recent, what came before it (older, or dropped from the log) is old.
+    return first.atMs <= atMs ? first.seq : first.fromSeq - 1;
+  }
+
   private forgetSent(): void {
+    // Pushes before a reconnect may never have left: none of them counts as on its way any more.
+    const ownTop = this.replica.versionVector()[this.replica.replicaId] ?? 0;
     for (const peer of this.peers.values()) {
+      peer.pushFloor = ownTop;
       peer.sent = undefined;
       peer.snapshotSent = undefined;
     }
@@ -577,7 +649,8 @@ export class SyncSession {
   private peer(id: string): PeerState | undefined {
     let peer = this.peers.get(id);
     if (peer === undefined && this.peers.size < this.peersMax) {
-      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined, snapshotSent: undefined, askTimer: undefined };
+      const pushFloor = this.replica.versionVector()[this.replica.replicaId] ?? 0;
+      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined, snapshotSent: undefined, askTimer: undefined, pushFloor, pushSeen: 0 };
       this.peers.set(id, peer);
     }
     return peer;
