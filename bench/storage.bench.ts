@@ -58,6 +58,22 @@ interface SetFigure {
   readonly writers: number;
   readonly opsPerSecond: number;
   readonly opsPerSync: number;
+  /** Wall time per sync (one commit group: write, sync, acknowledge, the writers' next writes), µs. */
+  readonly roundUs: number;
+  /** Main-thread CPU per sync, µs (undefined where the thread's CPU time cannot be read). */
+  readonly mainCpuUs: number | undefined;
+}
+
+/**
+ * CPU time of this (the main) thread so far, in µs: Linux's per-thread schedstat. process.cpuUsage()
+ * would add the thread pool's time, which is mostly the syncs themselves.
+ */
+function mainThreadCpuUs(): number | undefined {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1_000;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `writers` concurrent loops, each awaiting its own sets one by one. */
@@ -70,6 +86,10 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
   let syncsBefore = 0;
   let syncs = 0;
   let iterations = 0;
+  let cpuBefore: number | undefined;
+  let cpuUs: number | undefined = 0;
+  let wallBefore = 0;
+  let wallUs = 0;
   const bench = new Bench({ name: 'set', time: quick ? 300 : 1_500, warmupTime: quick ? 50 : 200, iterations: quick ? 2 : 5 });
   bench.add(
     `set x${writers}`,
@@ -88,8 +108,13 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
       },
       beforeEach: () => {
         syncsBefore = (storage as FileStorage).stats().syncs;
+        cpuBefore = mainThreadCpuUs();
+        wallBefore = performance.now();
       },
       afterEach: () => {
+        wallUs += (performance.now() - wallBefore) * 1_000;
+        const cpuAfter = mainThreadCpuUs();
+        cpuUs = cpuUs === undefined || cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuUs + cpuAfter - cpuBefore;
         syncs += (storage as FileStorage).stats().syncs - syncsBefore;
         iterations += 1;
         check((replica as Replica).get(keyNames[(opsPerIteration - 1) % KEYS] as string) === perWriter - 1, 'last write visible');
@@ -102,7 +127,13 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
   );
   await bench.run();
   const opsPerSecond = (opsPerIteration / meanMs(bench.tasks[0] as Task)) * 1_000;
-  return { writers, opsPerSecond, opsPerSync: syncs === 0 ? Number.POSITIVE_INFINITY : (iterations * opsPerIteration) / syncs };
+  return {
+    writers,
+    opsPerSecond,
+    opsPerSync: syncs === 0 ? Number.POSITIVE_INFINITY : (iterations * opsPerIteration) / syncs,
+    roundUs: syncs === 0 ? Number.NaN : wallUs / syncs,
+    mainCpuUs: cpuUs === undefined || syncs === 0 ? undefined : cpuUs / syncs,
+  };
 }
 
 /** Builds a database of `opCount` ops over KEYS keys in batches of 1,000 (one record each). */
@@ -190,7 +221,7 @@ export async function storageSuite(opts: SuiteOptions): Promise<BenchResult[]> {
         name: `durable set, 'sync' mode, ${writers} concurrent writer${writers === 1 ? '' : 's'}`,
         opsPerSecond: figure.opsPerSecond,
         group: 'group commit',
-        note: `${figure.opsPerSync.toFixed(1)} ops per fdatasync; ${(figure.opsPerSecond / rawRate).toFixed(1)}x the raw fdatasync rate measured just before (${Math.round(rawRate)}/s)${met}`,
+        note: `${figure.opsPerSync.toFixed(1)} ops per durable write; ${(figure.opsPerSecond / rawRate).toFixed(1)}x the raw fdatasync rate measured just before (${Math.round(rawRate)}/s); ${roundCost(figure)}${met}`,
       });
     }
     const relaxed = await setThroughput(opts.quick, 100, 'interval');
@@ -241,6 +272,13 @@ export async function storageSuite(opts: SuiteOptions): Promise<BenchResult[]> {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
   return results;
+}
+
+/** What one commit group costs: its wall time, the main thread's CPU in it, and the rest (waiting on the durable write). */
+function roundCost(figure: SetFigure): string {
+  const round = `${figure.roundUs.toFixed(0)} µs per commit group`;
+  if (figure.mainCpuUs === undefined) return round;
+  return `${round}: main-thread CPU ${figure.mainCpuUs.toFixed(0)} µs, the rest (${Math.max(0, figure.roundUs - figure.mainCpuUs).toFixed(0)} µs) waiting on the durable write and thread hand-offs`;
 }
 
 function formatResult(result: BenchResult): string {
