@@ -109,7 +109,8 @@ export class SimNode {
     this.view = new Map();
     this.arrival = new Map();
     for (const op of replica.opsSince({})) this.observe(op);
-    replica.subscribe((event) => {
+    // Ops only (no per-key change records); subscribed before the session, so it still hears each commit first.
+    replica.subscribeOps((event) => {
       for (const op of event.ops) this.observe(op);
       this.host.onCommit(this, event.origin, event.ops);
     });

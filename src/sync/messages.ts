@@ -255,8 +255,17 @@ function buildMessage(type: SyncMessage['type'], fields: Record<string, unknown>
 }
 
 function typeName(code: number): SyncMessage['type'] {
-  for (const [name, value] of Object.entries(MessageType)) if (value === code) return name as SyncMessage['type'];
-  throw new DecodeError(`unknown sync message type ${code}`, { type: code });
+  // A switch, not a walk over MessageType's entries: this runs for every frame received (and peeked).
+  switch (code) {
+    case MessageType.hello:
+      return 'hello';
+    case MessageType.ops:
+      return 'ops';
+    case MessageType.snapshot:
+      return 'snapshot';
+    default:
+      throw new DecodeError(`unknown sync message type ${code}`, { type: code });
+  }
 }
 
 function checkFields(specs: FieldSpec, type: SyncMessage['type'], fields: Record<string, unknown>): void {

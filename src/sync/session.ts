@@ -10,7 +10,7 @@ import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogErr
 import type { Op } from '../core/op.js';
 import type { ApplyResult, OpsEvent, Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
-import { decodeMessage, encodeMessage, HELD_RANGES_MAX, peekEnvelope, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
+import { decodeMessage, encodeMessage, HELD_RANGES_MAX, MessageType, peekEnvelope, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
 
@@ -269,7 +269,7 @@ export class SyncSession {
     if (!this.running) return;
     // Ops for another replica (answers to its hellos), or our own echoed back: skipped before their ops are
     // decoded, which in a room of N readers is most of what each one receives. Hellos are always read.
-    const envelope = peekEnvelope(bytes);
+    const envelope = bytes[1] === MessageType.hello ? undefined : peekEnvelope(bytes);
     if (envelope !== undefined && envelope.type !== 'hello' && (envelope.from === this.replica.replicaId || (envelope.to !== undefined && envelope.to !== this.replica.replicaId))) return;
     let message: SyncMessage;
     try {
