@@ -704,6 +704,7 @@ export class SyncSession {
 }
 
 /** Per replica, the ranges of held seqs in `ops` (ops above the vector: past a hole), or undefined when none. */
+/** `ops` as `opsSince` lists them: each replica's ops in ascending seq order (so no sort is needed). */
 function heldRanges(ops: readonly Op[]): Record<string, [number, number][]> | undefined {
   if (ops.length === 0) return undefined;
   const seqs = new Map<string, number[]>();
@@ -714,7 +715,6 @@ function heldRanges(ops: readonly Op[]): Record<string, [number, number][]> | un
   }
   const out: Record<string, [number, number][]> = {};
   for (const [replica, list] of seqs) {
-    list.sort((a, b) => a - b);
     const ranges: [number, number][] = [];
     for (const seq of list) {
       const last = ranges[ranges.length - 1];
