@@ -27,6 +27,15 @@ interface Entry<T> {
   readonly reject: (error: unknown) => void;
 }
 
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+
+/** The executor of every submit's promise: runs synchronously inside `new Promise`, so the slots are read right after. */
+function captureResolvers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /** A bounded FIFO of commit items drained by a single owner. */
 export class CommitQueue<T> {
   private pending: Entry<T>[] = [];
@@ -51,17 +60,18 @@ export class CommitQueue<T> {
 
   /** Queues an item; resolves with its outcome once its group is committed. */
   submit<R>(item: T, opCount: number, exclusive = false): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const entry: Entry<T> = { item, opCount, exclusive, resolve: resolve as (value: unknown) => void, reject };
-      // Blocked writers keep their order: nobody overtakes a writer already waiting.
-      if (this.blockedHead < this.blocked.length || (this.pendingOps > 0 && this.pendingOps + opCount > this.limits.pendingOpsMax)) {
-        this.blocked.push(entry);
-        this.blockedOps += opCount;
-      } else {
-        this.admit(entry);
-      }
-      this.kick();
-    });
+    // One shared executor instead of a closure per write: it hands over the resolvers through two module slots.
+    const promise = new Promise<R>(captureResolvers);
+    const entry: Entry<T> = { item, opCount, exclusive, resolve: capturedResolve as (value: unknown) => void, reject: capturedReject as (error: unknown) => void };
+    // Blocked writers keep their order: nobody overtakes a writer already waiting.
+    if (this.blockedHead < this.blocked.length || (this.pendingOps > 0 && this.pendingOps + opCount > this.limits.pendingOpsMax)) {
+      this.blocked.push(entry);
+      this.blockedOps += opCount;
+    } else {
+      this.admit(entry);
+    }
+    this.kick();
+    return promise;
   }
 
   /**

@@ -518,7 +518,17 @@ export class Replica {
       throw error instanceof TidelogError ? error : new StorageFailedError('storage append failed; nothing was committed', {}, { cause: error });
     }
     const outcomes: ItemOutcome[] = new Array(group.length);
-    for (let i = 0; i < group.length; i++) outcomes[i] = { ok: true, value: this.publish(group[i] as SingleIntent, [ops[i] as Op], 0) };
+    if (this.listeners.size > 0 || this.opsListeners.size > 0) {
+      for (let i = 0; i < group.length; i++) outcomes[i] = { ok: true, value: this.publish(group[i] as SingleIntent, [ops[i] as Op], 0) };
+      return outcomes;
+    }
+    // Nobody listens: publishing is adding each op to the log and the state.
+    for (let i = 0; i < group.length; i++) {
+      const op = ops[i] as Op;
+      this.log.add(op);
+      this.state.apply(op);
+      outcomes[i] = { ok: true, value: op };
+    }
     return outcomes;
   }
 

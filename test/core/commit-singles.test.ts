@@ -47,6 +47,14 @@ describe('a group of single writes', () => {
     const next = await Promise.all([r.set('y', 2), r.set('z', 3)]);
     expect(next.map((op) => op.seq)).toEqual([2, 3]);
     expect(r.versionVector()).toEqual({ a: 3 });
+    // No listener: the group is published without change records, to the same log and state.
+    expect(r.entries()).toEqual([
+      ['x', 1],
+      ['y', 2],
+      ['z', 3],
+    ]);
+    expect(r.history('y').map((op) => op.seq)).toEqual([2]);
+    expect(r.opsSince({}).map((op) => op.seq)).toEqual([1, 2, 3]);
     await r.close();
   });
 });
