@@ -38,6 +38,7 @@ export function opsToWire(ops: readonly Op[]): { v: number; r: string[]; o: unkn
 }
 
 /** Strings JSON writes as they are, between quotes: no quote, backslash, control character or surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON escapes
 const JSON_PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 function jsonString(value: string): string {
