@@ -104,7 +104,7 @@ export class FileStorage implements Storage {
   private closed = false;
   private appends = 0;
   private durableWrites = 0;
-  /** The durable record write in flight ('sync' mode), so appends made without awaiting each other stay one at a time. */
+  /** The durable record write in flight ('sync' mode); an append that overlaps it waits, then shares an fdatasync. */
   private writing: Promise<void> | undefined;
   private sparesUsed = 0;
   private syncsInFlight = 0;
@@ -135,7 +135,7 @@ export class FileStorage implements Storage {
     }
   }
 
-  /** In 'sync' mode an append waits on fdatasync (on the libuv thread pool): the core prepares meanwhile. */
+  /** In 'sync' mode an append waits on its O_DSYNC write (on the libuv thread pool): the core prepares meanwhile. */
   get appendWaitsOnDevice(): boolean {
     return this.options.durability === 'sync';
   }
