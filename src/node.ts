@@ -10,6 +10,7 @@ export * as sim from './sim/index.js';
 export * as simTargets from './sim/targets/index.js';
 export * from './relay/index.js';
 export { type NodeSyncedReplicaOptions, openSyncedReplicaNode } from './client/node.js';
+export { nodeAead } from './crypto/node-aead.js';
 export {
   openRedisFanout,
   type RedisCounters,

@@ -1,5 +1,6 @@
 /** The Node variant of {@link openSyncedReplica}: `ws` for the socket and, given a directory, the file log. */
 import { WebSocket } from 'ws';
+import { nodeAead } from '../crypto/node-aead.js';
 import { FileStorage, type FileStorageOptions } from '../storage/file/index.js';
 import type { WebSocketConstructor } from '../sync/websocket-transport.js';
 import { openSyncedReplica, resolveRoomKey, type SyncedReplica, type SyncedReplicaOptions } from './open-synced-replica.js';
@@ -29,7 +30,8 @@ export interface NodeSyncedReplicaOptions extends SyncedReplicaOptions {
 }
 
 /**
- * Opens a replica (on a file log in `dir`) synced through a relay, in Node.
+ * Opens a replica (on a file log in `dir`) synced through a relay, in Node. Envelopes use `node:crypto`'s
+ * AES-GCM unless `aead` says otherwise (same bytes as WebCrypto's, less overhead per frame).
  * @example
  * const db = await openSyncedReplicaNode({ dir: './notes-db', relayUrl: 'ws://127.0.0.1:8080', key: invite });
  */
@@ -43,6 +45,7 @@ export async function openSyncedReplicaNode(options: NodeSyncedReplicaOptions): 
     return await openSyncedReplica({
       ...rest,
       key,
+      aead: options.aead ?? nodeAead,
       ...(storage === undefined ? {} : { storage }),
       WebSocket: options.WebSocket ?? (UnmaskedWebSocket as unknown as WebSocketConstructor),
     });
