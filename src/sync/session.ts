@@ -269,7 +269,8 @@ export class SyncSession {
     if (!this.running) return;
     // Ops for another replica (answers to its hellos), or our own echoed back: skipped before their ops are
     // decoded, which in a room of N readers is most of what each one receives. Hellos are always read.
-    const envelope = bytes[1] === MessageType.hello ? undefined : peekEnvelope(bytes);
+    // A custom decoder (the simulator's decodes each frame once for all receivers) makes the peek a second parse.
+    const envelope = bytes[1] === MessageType.hello || this.options.decode !== undefined ? undefined : peekEnvelope(bytes);
     if (envelope !== undefined && envelope.type !== 'hello' && (envelope.from === this.replica.replicaId || (envelope.to !== undefined && envelope.to !== this.replica.replicaId))) return;
     let message: SyncMessage;
     try {
