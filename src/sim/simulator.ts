@@ -201,7 +201,9 @@ class Simulation implements NodeHost {
     // ignore them (they are meant for another replica) or the node is paused (the frame waits for resume).
     if (bytes[1] !== 1 && node.state === 'up' && node.mayMerge(bytes)) this.asyncStarted = true;
     this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B sent ${sentAtMs}`);
-    node.whenRunning(() => node.transport.receive(bytes));
+    // Most deliveries find the node up: only a paused node needs the frame wrapped for later.
+    if (node.state === 'up') node.transport.receive(bytes);
+    else node.whenRunning(() => node.transport.receive(bytes));
   }
 
   // ---- actions --------------------------------------------------------------
