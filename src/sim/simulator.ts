@@ -24,7 +24,7 @@ import { Prng } from './prng.js';
 import { SimMedium, SimStorage } from './storage.js';
 import { settle } from './settle.js';
 import { Trace } from './trace.js';
-import { type ConvergenceMeasure, ConvergenceWatch } from './convergence-watch.js';
+import { type ConvergenceHost, type ConvergenceMeasure, ConvergenceWatch } from './convergence-watch.js';
 
 export type { ConvergenceMeasure } from './convergence-watch.js';
 
@@ -69,7 +69,7 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   return sim.run();
 }
 
-class Simulation implements NodeHost {
+class Simulation implements NodeHost, ConvergenceHost {
   private readonly queue = new EventQueue();
   private nowMs = 0;
   private events = 0;
@@ -100,19 +100,7 @@ class Simulation implements NodeHost {
       trace: (line) => this.traceLine(line),
       deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
     });
-    this.watch = new ConvergenceWatch(
-      {
-        now: () => this.nowMs,
-        schedule: (atMs, run) => this.schedule(atMs, run),
-        traceLine: (line) => this.traceLine(line),
-        isConverged: () => this.isConverged(),
-        stop: () => {
-          this.stopped = true;
-        },
-      },
-      this.network,
-      { healAtMs: this.plan.healAtMs, livenessBudgetMs: options.livenessBudgetMs, antiEntropyIntervalMs: options.antiEntropyIntervalMs, delayMsMax: options.delayMsMax },
-    );
+    this.watch = new ConvergenceWatch(this, this.network, { ...options, healAtMs: this.plan.healAtMs });
     const skew = new Prng(options.seed, 'skew');
     for (let i = 0; i < options.replicas; i++) {
       const node = new SimNode(i, options, this, this.network, this.nodePrng);
@@ -125,6 +113,11 @@ class Simulation implements NodeHost {
 
   now(): number {
     return this.nowMs;
+  }
+
+  /** Ends the event loop after the current event (the convergence watch calls it). */
+  stop(): void {
+    this.stopped = true;
   }
 
   schedule(atMs: number, run: () => void): void {

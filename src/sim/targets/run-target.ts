@@ -21,7 +21,7 @@ import { Trace } from '../trace.js';
 import { checksFor, runTargetChecks } from './checks.js';
 import { TargetHistory } from './history.js';
 import { settle } from '../settle.js';
-import { type ConvergenceMeasure, ConvergenceWatch } from '../convergence-watch.js';
+import { type ConvergenceHost, type ConvergenceMeasure, ConvergenceWatch } from '../convergence-watch.js';
 import type { CrdtTarget, TargetWrite } from './target.js';
 import { TargetNode, type TargetNodeHost } from './target-node.js';
 
@@ -87,7 +87,7 @@ export async function runTarget(target: CrdtTarget, options: SimOptions, hooks: 
   return new TargetRun(target, options, hooks).run();
 }
 
-class TargetRun implements TargetNodeHost {
+class TargetRun implements TargetNodeHost, ConvergenceHost {
   asyncStarted = false;
   readonly fsyncMsMax: number;
   private readonly queue = new EventQueue();
@@ -121,19 +121,7 @@ class TargetRun implements TargetNodeHost {
       trace: (line) => this.traceLine(line),
       deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
     });
-    this.watch = new ConvergenceWatch(
-      {
-        now: () => this.nowMs,
-        schedule: (atMs, run) => this.schedule(atMs, run),
-        traceLine: (line) => this.traceLine(line),
-        isConverged: () => this.isConverged(),
-        stop: () => {
-          this.stopped = true;
-        },
-      },
-      this.network,
-      { healAtMs: this.plan.healAtMs, livenessBudgetMs: options.livenessBudgetMs, antiEntropyIntervalMs: options.antiEntropyIntervalMs, delayMsMax: options.delayMsMax },
-    );
+    this.watch = new ConvergenceWatch(this, this.network, { ...options, healAtMs: this.plan.healAtMs });
     const nodePrng = new Prng(options.seed, 'nodes');
     const skew = new Prng(options.seed, 'skew');
     for (let i = 0; i < options.replicas; i++) {
@@ -147,11 +135,16 @@ class TargetRun implements TargetNodeHost {
     return this.nowMs;
   }
 
+  /** Ends the event loop after the current event (the convergence watch calls it). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   schedule(atMs: number, run: () => void): void {
     this.queue.push(atMs, run);
   }
 
-  private traceLine(line: string): void {
+  traceLine(line: string): void {
     this.trace.write(`${this.nowMs} ${line}`);
   }
 
@@ -361,7 +354,7 @@ class TargetRun implements TargetNodeHost {
     this.watch.start();
   }
 
-  private isConverged(): boolean {
+  isConverged(): boolean {
     const first = this.nodes[0]?.stateNow();
     if (first === undefined) return false;
     return this.nodes.every((node) => node.state === 'up' && node.stateNow()?.json === first.json);
