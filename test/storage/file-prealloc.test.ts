@@ -136,15 +136,21 @@ describe('file log: the next segment is prepared ahead', () => {
     return [{ replica: 'p', seq, wall: seq, logical: 0, key: `k${seq}`, type: 'set', value: 'v'.repeat(4_000) }];
   }
   const spareName = (index: number) => `${segmentName(index)}.tmp`;
-
-  it('starts the next segment as a spare once the active one is half full, and renames it into place at the roll', async () => {
+  /** A log whose first segment is half full, so its spare has been prepared; `written` batches so far. */
+  async function openHalfFull(): Promise<{ dir: string; storage: FileStorage; written: number }> {
     const dir = tempDir();
     const storage = await FileStorage.open(dir, { segmentBytesMax: SEGMENT_BYTES });
     await storage.load();
     await storage.writeMeta({ replicaId: 'p' });
-    let seq = 0;
-    while (storage.stats().segmentBytes * 2 < SEGMENT_BYTES) await storage.append(bigBatch(++seq));
+    let written = 0;
+    while (storage.stats().segmentBytes * 2 < SEGMENT_BYTES) await storage.append(bigBatch(++written));
     await storage.spareSettled();
+    return { dir, storage, written };
+  }
+
+  it('starts the next segment as a spare once the active one is half full, and renames it into place at the roll', async () => {
+    const { dir, storage, written: halfFull } = await openHalfFull();
+    let seq = halfFull;
     expect(fs.existsSync(path.join(dir, spareName(2)))).toBe(true);
     // Nothing of it is in the log yet: a copy taken now (a crash) recovers without it, and deletes it.
     const crashed = crashCopy(dir);
@@ -172,13 +178,8 @@ describe('file log: the next segment is prepared ahead', () => {
   });
 
   it('a crash right after the roll keeps every synced record in the renamed spare (its name was synced with them)', async () => {
-    const dir = tempDir();
-    const storage = await FileStorage.open(dir, { segmentBytesMax: SEGMENT_BYTES });
-    await storage.load();
-    await storage.writeMeta({ replicaId: 'p' });
-    let seq = 0;
-    while (storage.stats().segmentBytes * 2 < SEGMENT_BYTES) await storage.append(bigBatch(++seq));
-    await storage.spareSettled();
+    const { dir, storage, written: halfFull } = await openHalfFull();
+    let seq = halfFull;
     while (storage.stats().segments === 1) await storage.append(bigBatch(++seq));
     await storage.append(bigBatch(++seq));
     const crashed = crashCopy(dir);
