@@ -164,6 +164,21 @@ describe('demo app in Chromium', () => {
     expect(await bob.todos()).toEqual(before);
   });
 
+  it('refuses a second tab on the same room database (Web Lock) while the first keeps syncing', async () => {
+    // Same profile as Alice, so the app rejoins her remembered room on boot and asks for her database.
+    const second = await timed('secondTabRefused', () => AppPage.open(contextA, harness.appUrl));
+    try {
+      expect(await second.page.getAttribute('body', 'data-ready')).not.toBe('true');
+      expect(await second.page.isVisible('#join-error')).toBe(true);
+      expect(await second.page.textContent('#join-error')).toContain('[STORAGE_LOCKED]');
+    } finally {
+      await second.page.close();
+    }
+    const afterRefusal = text('written after a refused second tab');
+    await alice.add(afterRefusal);
+    await bob.waitForTexts([afterRefusal]);
+  });
+
   it('starts with the network off (service worker) and syncs what was written meanwhile', async () => {
     await bob.page.waitForSelector('body[data-offline-ready="true"]');
     const before = await bob.todos();

@@ -11,6 +11,7 @@ import type { Op } from '../../core/op.js';
 import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
 import { decodeMeta, decodeSnapshotPayload, encodeMeta, encodeSnapshotPayload } from '../snapshot-codec.js';
 import { requestResult, transactionDone } from './request.js';
+import { acquireExclusive, type LockManagerLike, platformLocks } from './web-lock.js';
 
 const DB_VERSION = 1;
 const BATCHES = 'batches';
@@ -27,6 +28,13 @@ export interface IndexedDbStorageOptions {
    * reports completion; `relaxed` lets it report once the write reached the OS.
    */
   readonly durability?: 'strict' | 'relaxed';
+  /**
+   * Cross-tab lock: `navigator.locks` by default where the platform has it; `null` opts out (the caller
+   * guarantees a single writer). Without a lock manager there is no cross-tab protection.
+   */
+  readonly locks?: LockManagerLike | null;
+  /** How long to wait for another tab's lock before failing with `StorageLockedError` (default 3,000 ms). */
+  readonly lockWaitMs?: number;
 }
 
 /** Highest seq per replica in a batch: when a snapshot covers all of them, the batch can go. */
@@ -48,10 +56,12 @@ export class IndexedDbStorage implements Storage {
   private constructor(
     private readonly db: IDBDatabase,
     private readonly durability: 'strict' | 'relaxed',
+    private readonly releaseLock: () => void,
   ) {}
 
   /**
-   * Opens (creating if needed) the IndexedDB database `name`.
+   * Opens (creating if needed) the IndexedDB database `name`, holding its cross-tab lock until `close`.
+   * @throws StorageLockedError when another tab or window keeps the database open past `lockWaitMs`.
    * @example
    * const replica = await Replica.open({ storage: await IndexedDbStorage.open('notes') });
    */
@@ -59,21 +69,20 @@ export class IndexedDbStorage implements Storage {
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('the IndexedDB database name must be a non-empty string');
     const factory = options.factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     if (factory === undefined) throw new InvalidArgumentError('IndexedDB is not available here; pass options.factory');
-    const request = factory.open(name, DB_VERSION);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      // Keys are given explicitly (the commit sequence number), never generated, so a reload continues the sequence.
-      if (!db.objectStoreNames.contains(BATCHES)) db.createObjectStore(BATCHES);
-      if (!db.objectStoreNames.contains(SNAPSHOTS)) db.createObjectStore(SNAPSHOTS);
-      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
-    };
-    const db = await requestResult(request, `open(${name})`);
-    return new IndexedDbStorage(db, options.durability ?? 'strict');
+    const locks = options.locks === undefined ? platformLocks() : (options.locks ?? undefined);
+    const releaseLock = locks === undefined ? () => {} : await acquireExclusive(locks, `tidelog:indexeddb:${name}`, options.lockWaitMs ?? 3_000, `IndexedDB database ${name}`);
+    try {
+      return new IndexedDbStorage(await openDatabase(factory, name), options.durability ?? 'strict', releaseLock);
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
   }
 
   private transaction(stores: string[], mode: IDBTransactionMode): IDBTransaction {
     return mode === 'readwrite' ? this.db.transaction(stores, mode, { durability: this.durability }) : this.db.transaction(stores, mode);
   }
+
 
   /** Reads meta, snapshot and every batch in commit order, in one read transaction. */
   async load(): Promise<StoredLog> {
@@ -141,11 +150,12 @@ export class IndexedDbStorage implements Storage {
     return this.coverage.length;
   }
 
-  /** Closes the database connection. Later calls throw `ReplicaClosedError`. */
+  /** Closes the database connection and lets another tab open it. Later calls throw `ReplicaClosedError`. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    this.releaseLock();
   }
 
   private assertOpen(): void {
@@ -157,6 +167,19 @@ export class IndexedDbStorage implements Storage {
     // Appending before load would reuse batch keys of a database that already holds some.
     if (!this.loaded) throw new InvalidArgumentError('IndexedDbStorage.load must run before writes');
   }
+}
+
+/** Opens (creating or upgrading) the database with its three object stores. */
+async function openDatabase(factory: IDBFactory, name: string): Promise<IDBDatabase> {
+  const request = factory.open(name, DB_VERSION);
+  request.onupgradeneeded = () => {
+    const db = request.result;
+    // Keys are given explicitly (the commit sequence number), never generated, so a reload continues the sequence.
+    if (!db.objectStoreNames.contains(BATCHES)) db.createObjectStore(BATCHES);
+    if (!db.objectStoreNames.contains(SNAPSHOTS)) db.createObjectStore(SNAPSHOTS);
+    if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+  };
+  return requestResult(request, `open(${name})`);
 }
 
 /** Structured clone may hand back an ArrayBuffer or a typed array depending on the engine. */
