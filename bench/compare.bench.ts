@@ -165,7 +165,7 @@ export function writeCompareReport(dir: string, env: Environment, figures: reado
     '## Notes',
     '',
     ...ALL_SYSTEMS.map((s) => `- ${s.version}: objects stored as ${s.objectModel}.`),
-    '- Tidelog’s “full state” is its op log: every op with its id and HLC timestamp, as the shared JSON codec writes it (what a peer needs to merge with history). The compacted figure (one winning op per key) is what `compact()` keeps.',
+    '- Tidelog’s “full state” is its op log: every op with its id and HLC timestamp, as one sync ops frame carries it (version 2: binary op block, keys and values as JSON; what a peer needs to merge with history). Updates are sync ops frames too. The compacted figure (one winning op per key) is what `compact()` keeps.',
     '- (c) applies each client’s update on its own, as crdt-benchmarks does, for every system (Loro’s `importBatch` and Automerge’s `applyChanges` on many changes at once would be faster; so would one `applyRemote` of all the ops).',
     '- Where Tidelog’s time goes, from `node --cpu-prof` profiles of these workloads: [docs/benchmarks.md](../../docs/benchmarks.md).',
     '- Writes are committed every 1,000 ops for every system (a Yjs transaction, an Automerge change, a Loro commit; Tidelog calls `set` per op and awaits the last promise of the 1,000: group commit folds them into one append to `MemoryStorage`).',

@@ -1,5 +1,19 @@
-/** Tidelog behind the compared-system interface: one `Replica` on `MemoryStorage`, ops encoded with the shared codec. */
-import { decodeOps, encodeOps, Replica, seededRandom, type VersionVector } from '../../src/core/index.js';
+/**
+ * Tidelog behind the compared-system interface: one `Replica` on `MemoryStorage`, updates and states encoded as
+ * the bytes Tidelog puts on the wire: one sync `ops` frame (version 2: binary op block, keys and values as JSON).
+ */
+import { type Op, Replica, seededRandom, type VersionVector } from '../../src/core/index.js';
+import { decodeMessage, encodeMessage } from '../../src/sync/messages.js';
+
+function encodeOps(ops: readonly Op[]): Uint8Array {
+  return encodeMessage({ type: 'ops', from: 'compare', ops });
+}
+
+function decodeOps(bytes: Uint8Array): readonly Op[] {
+  const message = decodeMessage(bytes);
+  if (message.type !== 'ops') throw new Error(`expected an ops frame, got ${message.type}`);
+  return message.ops;
+}
 import type { MapDoc, MapSystem, Value, Writer } from './system.js';
 
 /** A `Replica` as a compared-system replica. */
