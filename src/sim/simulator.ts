@@ -5,8 +5,8 @@
  * converge (or the budget runs out), and hands the oracle to the checkers.
  *
  * Async code (the replica's promise-based commit path) is driven
- * deterministically: after every event the loop waits for one macrotask turn,
- * which drains every microtask that event started. No real timer or I/O runs
+ * deterministically: after every event that started promise work the loop waits
+ * until the microtask queue is empty (`settle`). No real timer or I/O runs
  * inside a simulation, so nothing else can interleave.
  */
 import { type Op, opIdString } from '../core/op.js';
@@ -14,17 +14,16 @@ import { randomReplicaId } from '../core/random.js';
 import { Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvEqual } from '../core/version-vector.js';
 import { checkEqualVectors, runCheckers } from './checkers/index.js';
-import { EventQueue } from './event-queue.js';
 import { History, type Violation } from './history.js';
-import { type NetworkCounters, SimNetwork } from './network.js';
+import type { NetworkCounters } from './network.js';
 import { type NodeHost, SimNode } from './node.js';
 import type { SimOptions } from './options.js';
-import { type Action, makePlan, type Plan } from './plan.js';
+import type { Action, Plan } from './plan.js';
 import { Prng } from './prng.js';
 import { SimMedium, SimStorage } from './storage.js';
 import { settle } from './settle.js';
-import { Trace } from './trace.js';
-import { type ConvergenceHost, type ConvergenceMeasure, ConvergenceWatch } from './convergence-watch.js';
+import { SimRun, type SimRunHooks } from './sim-run.js';
+import type { ConvergenceMeasure } from './convergence-watch.js';
 
 export type { ConvergenceMeasure } from './convergence-watch.js';
 
@@ -51,15 +50,9 @@ export interface SimResult {
 }
 
 /** Optional hooks of a run. */
-export interface RunHooks {
-  /** Keep every trace line (determinism check, replay). */
-  readonly keepTrace?: boolean;
-  /** Print each trace line as it is written. */
-  readonly echo?: (line: string) => void;
+export interface RunHooks extends SimRunHooks {
   /** Called every few thousand events with the fraction of virtual time done. */
   readonly onProgress?: (fraction: number, events: number) => void;
-  /** Run this schedule instead of the one the seed draws (shrinking). */
-  readonly plan?: Plan;
 }
 
 
@@ -69,64 +62,22 @@ export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): 
   return sim.run();
 }
 
-class Simulation implements NodeHost, ConvergenceHost {
-  private readonly queue = new EventQueue();
-  private nowMs = 0;
-  private events = 0;
-  private stopped = false;
-  private readonly trace: Trace;
-  private readonly network: SimNetwork;
-  private readonly nodes: SimNode[] = [];
+class Simulation extends SimRun<SimNode> implements NodeHost {
   private readonly history = new History();
-  private readonly plan: Plan;
-  private readonly faults: Record<string, number> = {};
   private readonly nodePrng: Prng;
-  private readonly watch: ConvergenceWatch;
   private framesMalformed = 0;
-  /** Set by every event that may have started promise work (writes, merges, syncs of storage, restarts). */
-  asyncStarted = false;
   private recordsDropped = 0;
 
   constructor(
-    private readonly options: SimOptions,
+    options: SimOptions,
     private readonly hooks: RunHooks,
   ) {
-    this.trace = new Trace({ keepAll: hooks.keepTrace === true, ...(hooks.echo === undefined ? {} : { echo: hooks.echo }) });
-    this.plan = hooks.plan ?? makePlan(options);
+    super(options, hooks);
     this.nodePrng = new Prng(options.seed, 'nodes');
-    this.network = new SimNetwork(options, new Prng(options.seed, 'network'), {
-      now: () => this.nowMs,
-      schedule: (atMs, run) => this.schedule(atMs, run),
-      trace: (line) => this.traceLine(line),
-      deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
-    });
-    this.watch = new ConvergenceWatch(this, this.network, { ...options, healAtMs: this.plan.healAtMs });
-    const skew = new Prng(options.seed, 'skew');
-    for (let i = 0; i < options.replicas; i++) {
-      const node = new SimNode(i, options, this, this.network, this.nodePrng);
-      if (this.options.faults.includes('skew')) node.skewMs = skew.range(-options.clockSkewMsMax, options.clockSkewMsMax);
-      this.nodes.push(node);
-    }
+    this.addNodes((i) => new SimNode(i, options, this, this.network, this.nodePrng));
   }
 
   // ---- NodeHost -------------------------------------------------------------
-
-  now(): number {
-    return this.nowMs;
-  }
-
-  /** Ends the event loop after the current event (the convergence watch calls it). */
-  stop(): void {
-    this.stopped = true;
-  }
-
-  schedule(atMs: number, run: () => void): void {
-    this.queue.push(atMs, run);
-  }
-
-  traceLine(line: string): void {
-    this.trace.write(`${this.nowMs} ${line}`);
-  }
 
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void {
     if (origin === 'local') this.history.recordCommitted(ops);
@@ -187,7 +138,7 @@ class Simulation implements NodeHost, ConvergenceHost {
     };
   }
 
-  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
+  protected deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as SimNode;
     if (node.state === 'down') return;
     // A hello is answered synchronously; ops and snapshot frames start a merge, unless the session will
@@ -200,10 +151,6 @@ class Simulation implements NodeHost, ConvergenceHost {
   }
 
   // ---- actions --------------------------------------------------------------
-
-  private count(kind: string): void {
-    this.faults[kind] = (this.faults[kind] ?? 0) + 1;
-  }
 
   private perform(action: Action): void {
     this.asyncStarted = true;
@@ -306,7 +253,7 @@ class Simulation implements NodeHost, ConvergenceHost {
    * can look exactly like a torn tail), so it must not write under its old id
    * again: it comes back under a new id with what survived.
    */
-  private restart(node: SimNode): void {
+  protected restart(node: SimNode): void {
     if (node.state !== 'down') return;
     const { report } = node.medium.recover();
     if (report.droppedRecords > 0) {
@@ -386,18 +333,6 @@ class Simulation implements NodeHost, ConvergenceHost {
   }
 
   // ---- phases ---------------------------------------------------------------
-
-  private finalHeal(): void {
-    this.asyncStarted = true;
-    this.network.faultsOn = false;
-    this.network.heal();
-    this.traceLine('final-heal');
-    for (const node of this.nodes) {
-      if (node.state === 'paused') node.resume();
-      else if (node.state === 'down') this.restart(node);
-    }
-    this.watch.start();
-  }
 
   /** Every device up, every version vector equal, every state equal. */
   isConverged(): boolean {

@@ -9,19 +9,18 @@
  *
  * Frames: `[0x54, type, to u16]` + body; type 1 = summary (no data), type 2 =
  * payload, `to` 0xffff = everyone. Promise work is driven like `runSimulation`:
- * one macrotask turn after each event that may have started some.
+ * the loop settles the microtask queue after each event that may have started some.
  */
-import { EventQueue } from '../event-queue.js';
 import type { Violation } from '../history.js';
-import { SimNetwork, type NetworkCounters } from '../network.js';
+import type { NetworkCounters } from '../network.js';
 import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
-import { type Action, makePlan, type Plan } from '../plan.js';
+import type { Action, Plan } from '../plan.js';
 import { Prng } from '../prng.js';
-import { Trace } from '../trace.js';
 import { checksFor, runTargetChecks } from './checks.js';
 import { TargetHistory } from './history.js';
 import { settle } from '../settle.js';
-import { type ConvergenceHost, type ConvergenceMeasure, ConvergenceWatch } from '../convergence-watch.js';
+import type { ConvergenceMeasure } from '../convergence-watch.js';
+import { SimRun, type SimRunHooks } from '../sim-run.js';
 import type { CrdtTarget, TargetWrite } from './target.js';
 import { TargetNode, type TargetNodeHost } from './target-node.js';
 
@@ -59,14 +58,7 @@ export interface TargetRunResult {
 }
 
 /** Optional hooks of a target run. */
-export interface TargetRunHooks {
-  /** Keep every trace line (determinism check, replay, excerpts). */
-  readonly keepTrace?: boolean;
-  /** Print each trace line as it is written. */
-  readonly echo?: (line: string) => void;
-  /** Run this schedule instead of the one the seed draws. */
-  readonly plan?: Plan;
-}
+export type TargetRunHooks = SimRunHooks;
 
 const HELLO = 1;
 const PAYLOAD = 2;
@@ -87,65 +79,24 @@ export async function runTarget(target: CrdtTarget, options: SimOptions, hooks: 
   return new TargetRun(target, options, hooks).run();
 }
 
-class TargetRun implements TargetNodeHost, ConvergenceHost {
-  asyncStarted = false;
+class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   readonly fsyncMsMax: number;
-  private readonly queue = new EventQueue();
-  private nowMs = 0;
-  private events = 0;
-  private stopped = false;
-  private readonly trace: Trace;
-  private readonly network: SimNetwork;
-  private readonly nodes: TargetNode[] = [];
   private readonly history = new TargetHistory();
-  private readonly plan: Plan;
-  private readonly faults: Record<string, number> = {};
   private readonly aePrng: Prng;
   private readonly runViolations: Violation[] = [];
-  private readonly watch: ConvergenceWatch;
   /** Node starts in progress: the loop waits for them before the next event (an adapter's open may take turns). */
   private starting: Promise<unknown>[] = [];
 
   constructor(
     private readonly target: CrdtTarget,
-    private readonly options: SimOptions,
+    options: SimOptions,
     hooks: TargetRunHooks,
   ) {
+    super(options, hooks);
     this.fsyncMsMax = options.fsyncMsMax;
-    this.trace = new Trace({ keepAll: hooks.keepTrace === true, ...(hooks.echo === undefined ? {} : { echo: hooks.echo }) });
-    this.plan = hooks.plan ?? makePlan(options);
     this.aePrng = new Prng(options.seed, 'anti-entropy');
-    this.network = new SimNetwork(options, new Prng(options.seed, 'network'), {
-      now: () => this.nowMs,
-      schedule: (atMs, run) => this.schedule(atMs, run),
-      trace: (line) => this.traceLine(line),
-      deliver: (from, to, bytes, replayed, sentAtMs) => this.deliver(from, to, bytes, replayed, sentAtMs),
-    });
-    this.watch = new ConvergenceWatch(this, this.network, { ...options, healAtMs: this.plan.healAtMs });
     const nodePrng = new Prng(options.seed, 'nodes');
-    const skew = new Prng(options.seed, 'skew');
-    for (let i = 0; i < options.replicas; i++) {
-      const node = new TargetNode(i, target, this, nodePrng);
-      if (options.faults.includes('skew')) node.skewMs = skew.range(-options.clockSkewMsMax, options.clockSkewMsMax);
-      this.nodes.push(node);
-    }
-  }
-
-  now(): number {
-    return this.nowMs;
-  }
-
-  /** Ends the event loop after the current event (the convergence watch calls it). */
-  stop(): void {
-    this.stopped = true;
-  }
-
-  schedule(atMs: number, run: () => void): void {
-    this.queue.push(atMs, run);
-  }
-
-  traceLine(line: string): void {
-    this.trace.write(`${this.nowMs} ${line}`);
+    this.addNodes((i) => new TargetNode(i, target, this, nodePrng));
   }
 
   async run(): Promise<TargetRunResult> {
@@ -220,7 +171,7 @@ class TargetRun implements TargetNodeHost, ConvergenceHost {
     if (node.replica !== undefined) this.send(node, HELLO, EVERYONE, node.replica.summary());
   }
 
-  private deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
+  protected deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as TargetNode;
     if (node.state === 'down' || node.state === 'starting') return;
     const addressee = ((bytes[2] as number) << 8) | (bytes[3] as number);
@@ -273,7 +224,7 @@ class TargetRun implements TargetNodeHost, ConvergenceHost {
       this.write(action.node, action.writes);
       return;
     }
-    this.faults[action.kind] = (this.faults[action.kind] ?? 0) + 1;
+    this.count(action.kind);
     this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}${action.kind === 'partition' ? `${action.shape} ${action.groupA.join(',')}` : ''}`);
     const node = 'node' in action ? (this.nodes[action.node % this.nodes.length] as TargetNode) : undefined;
     switch (action.kind) {
@@ -307,7 +258,7 @@ class TargetRun implements TargetNodeHost, ConvergenceHost {
   }
 
   /** Starts a node from an event: the loop waits for it; an adapter whose open fails is a violation, not a crash of the run. */
-  private restart(node: TargetNode): void {
+  protected restart(node: TargetNode): void {
     const work = this.start(node);
     this.starting.push(work);
     work.catch((error: unknown) => this.violation('simulator', `restarting ${node.name} failed: ${(error as Error).message}`));
@@ -341,18 +292,6 @@ class TargetRun implements TargetNodeHost, ConvergenceHost {
   }
 
   // ---- phases -------------------------------------------------------------------
-
-  private finalHeal(): void {
-    this.asyncStarted = true;
-    this.network.faultsOn = false;
-    this.network.heal();
-    this.traceLine('final-heal');
-    for (const node of this.nodes) {
-      if (node.state === 'paused') node.resume();
-      else if (node.state === 'down') this.restart(node);
-    }
-    this.watch.start();
-  }
 
   isConverged(): boolean {
     const first = this.nodes[0]?.stateNow();
