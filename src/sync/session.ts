@@ -7,9 +7,9 @@
  */
 import { encodeOps } from '../core/codec.js';
 import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogError } from '../core/errors.js';
-import type { Op } from '../core/op.js';
+import { compareOps, type Op } from '../core/op.js';
 import type { ApplyResult, OpsEvent, Replica } from '../core/replica.js';
-import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
+import { type VersionVector, vvCovers, vvDominates, vvEqual, vvMerge } from '../core/version-vector.js';
 import { decodeMessage, encodeMessage, HELD_RANGES_MAX, MessageType, peekEnvelope, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
@@ -328,8 +328,10 @@ export class SyncSession {
     this.counters.opsReceived += message.ops.length;
     if (peer === undefined) return;
     let transfer = peer.transfer;
-    // A newer transfer replaces an unfinished one: at most one buffered per peer.
-    if (transfer === undefined || transfer.transferId !== message.transferId || transfer.parts.length !== message.parts) {
+    // A newer transfer replaces an unfinished one: at most one buffered per peer. Transfer ids restart when the
+    // sender restarts, so a part joins the buffered transfer only if its horizon matches too: parts of two
+    // summaries mixed would adopt a horizon without some of its winners (soak seeds 10233 and 10285).
+    if (transfer === undefined || transfer.transferId !== message.transferId || transfer.parts.length !== message.parts || !vvEqual(transfer.horizon, message.horizon)) {
       transfer = { transferId: message.transferId, horizon: message.horizon, parts: new Array(message.parts).fill(undefined), received: 0 };
       peer.transfer = transfer;
     }
@@ -514,7 +516,10 @@ export class SyncSession {
   private snapshotFor(horizon: VersionVector): { readonly key: string; readonly transferId: number; readonly chunks: readonly Op[][] } {
     const key = JSON.stringify(Object.entries(horizon).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
     if (this.snapshotCache?.key === key) return this.snapshotCache;
-    const summary = this.replica.opsSince({}).filter((op) => vvCovers(horizon, op.replica, op.seq));
+    // In merge order, so one horizon always yields the same parts: a receiver may hold parts sent by an earlier
+    // incarnation of this replica (transfer ids restart with the session), and parts of equal ids, counts and
+    // horizons must then be interchangeable.
+    const summary = this.replica.opsSince({}).filter((op) => vvCovers(horizon, op.replica, op.seq)).sort(compareOps);
     const chunks = this.chunk(summary);
     if (chunks.length === 0) chunks.push([]);
     this.snapshotCache = { key, transferId: this.nextTransferId++, chunks };

@@ -77,6 +77,30 @@ describe('SyncSession', () => {
     expect(a.replica.versionVector()).toEqual({ a: 70, c: 1 });
   });
 
+  it('never mixes the parts of two snapshot transfers that share an id (a sender restarted): soak seeds 10233, 10285', async () => {
+    const { nodes } = await makeNodes(['b']);
+    const [b] = start(nodes) as [Node];
+    const op = (seq: number, key: string, value: string) => ({ replica: 'a', seq, wall: 100 + seq, logical: 0, key, type: 'set' as const, value });
+    // Transfer 0 of a's first incarnation (horizon a:2), then transfer 0 of its next one (horizon a:4): same id, same part count.
+    const first = (part: number) => encodeMessage({ type: 'snapshot', from: 'a', to: 'b', transferId: 0, part, parts: 2, horizon: { a: 2 }, ops: [part === 0 ? op(1, 'x', 'A1') : op(2, 'k', 'A2')] });
+    const second = (part: number) => encodeMessage({ type: 'snapshot', from: 'a', to: 'b', transferId: 0, part, parts: 2, horizon: { a: 4 }, ops: [part === 0 ? op(3, 'x', 'B3') : op(4, 'k', 'B4')] });
+    const room = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    room.deliver(first(0));
+    room.deliver(second(1));
+    await settle();
+    // Part 0 of one summary and part 1 of another are not a summary: nothing is adopted yet.
+    expect(b.replica.versionVector()).toEqual({});
+    expect(b.replica.size).toBe(0);
+    room.deliver(second(0));
+    await settle();
+    expect(b.replica.horizon()).toEqual({ a: 4 });
+    expect(b.replica.versionVector()).toEqual({ a: 4 });
+    expect(b.replica.entries()).toEqual([
+      ['k', 'B4'],
+      ['x', 'B3'],
+    ]);
+  });
+
   it('counts and reports malformed frames without throwing or changing state', async () => {
     const errors: SyncError[] = [];
     const { nodes } = await makeNodes(['a', 'b'], { onError: (e) => errors.push(e) });
