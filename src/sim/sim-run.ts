@@ -4,9 +4,10 @@
  * seed, the final heal and the convergence watch. Each subclass brings its nodes,
  * how a frame reaches one, and how a crashed node restarts.
  */
-import { type ConvergenceHost, ConvergenceWatch } from './convergence-watch.js';
+import { type ConvergenceHost, type ConvergenceMeasure, ConvergenceWatch } from './convergence-watch.js';
 import { EventQueue } from './event-queue.js';
-import { SimNetwork } from './network.js';
+import type { Violation } from './history.js';
+import { type NetworkCounters, SimNetwork } from './network.js';
 import type { SimOptions } from './options.js';
 import { makePlan, type Plan } from './plan.js';
 import { Prng } from './prng.js';
@@ -20,6 +21,22 @@ export interface SimRunHooks {
   readonly echo?: (line: string) => void;
   /** Run this schedule instead of the one the seed draws (shrinking). */
   readonly plan?: Plan;
+}
+
+/** What every run reports, Tidelog's or a target's. */
+export interface RunOutcome {
+  readonly options: SimOptions;
+  readonly plan: Plan;
+  /** Events popped from the queue. */
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly traceHash: string;
+  readonly traceLines: readonly string[] | undefined;
+  readonly traceTail: readonly string[];
+  readonly faultsInjected: Readonly<Record<string, number>>;
+  readonly convergence: ConvergenceMeasure | undefined;
+  readonly violations: readonly Violation[];
+  readonly network: NetworkCounters;
 }
 
 /** The part of a node the final heal needs. */
@@ -97,6 +114,24 @@ export abstract class SimRun<N extends HealableNode> implements ConvergenceHost 
 
   /** Restarts a crashed node at the final heal. */
   protected abstract restart(node: N): void;
+
+  /** The shared part of the run's result, once the loop has ended and the checkers have run. */
+  protected outcome(violations: readonly Violation[]): RunOutcome {
+    this.traceLine(`end violations=${violations.length}`);
+    return {
+      options: this.options,
+      plan: this.plan,
+      events: this.events,
+      virtualMs: this.nowMs,
+      traceHash: this.trace.hash(),
+      traceLines: this.trace.lines,
+      traceTail: this.trace.tail(),
+      faultsInjected: this.faults,
+      convergence: this.watch.convergence,
+      violations,
+      network: { ...this.network.counters },
+    };
+  }
 
   /** Counts one injected fault of `kind`. */
   protected count(kind: string): void {

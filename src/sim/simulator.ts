@@ -14,33 +14,19 @@ import { randomReplicaId } from '../core/random.js';
 import { Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvEqual } from '../core/version-vector.js';
 import { checkEqualVectors, runCheckers } from './checkers/index.js';
-import { History, type Violation } from './history.js';
-import type { NetworkCounters } from './network.js';
+import { History, } from './history.js';
 import { type NodeHost, SimNode } from './node.js';
 import type { SimOptions } from './options.js';
-import type { Action, Plan } from './plan.js';
+import type { Action, } from './plan.js';
 import { Prng } from './prng.js';
 import { SimMedium, SimStorage } from './storage.js';
 import { settle } from './settle.js';
-import { SimRun, type SimRunHooks } from './sim-run.js';
-import type { ConvergenceMeasure } from './convergence-watch.js';
+import { type RunOutcome, SimRun, type SimRunHooks } from './sim-run.js';
 
 export type { ConvergenceMeasure } from './convergence-watch.js';
 
 /** Everything one run produced. */
-export interface SimResult {
-  readonly options: SimOptions;
-  readonly plan: Plan;
-  /** Events popped from the queue. */
-  readonly events: number;
-  readonly virtualMs: number;
-  readonly traceHash: string;
-  readonly traceLines: readonly string[] | undefined;
-  readonly traceTail: readonly string[];
-  readonly faultsInjected: Readonly<Record<string, number>>;
-  readonly convergence: ConvergenceMeasure | undefined;
-  readonly violations: readonly Violation[];
-  readonly network: NetworkCounters;
+export interface SimResult extends RunOutcome {
   readonly opsCommitted: number;
   readonly writesAcked: number;
   /** Op ids used twice with different content, and how many conflicts the sessions reported. */
@@ -118,19 +104,8 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
     const reuse = this.history.reusedIds.length > 0 && this.history.reuseExpected && this.history.conflictsDetected > 0;
     const violations = reuse ? [] : [...this.history.violations];
     violations.push(...runCheckers({ options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.watch.convergedAtMs, nowMs: this.nowMs }));
-    this.traceLine(`end violations=${violations.length}`);
     return {
-      options: this.options,
-      plan: this.plan,
-      events: this.events,
-      virtualMs: this.nowMs,
-      traceHash: this.trace.hash(),
-      traceLines: this.trace.lines,
-      traceTail: this.trace.tail(),
-      faultsInjected: this.faults,
-      convergence: this.watch.convergence,
-      violations,
-      network: { ...this.network.counters },
+      ...this.outcome(violations),
       opsCommitted: this.history.committed.size,
       writesAcked: this.history.acked.length,
       idReuse: { reused: this.history.reusedIds.length, detected: this.history.conflictsDetected },

@@ -12,15 +12,13 @@
  * the loop settles the microtask queue after each event that may have started some.
  */
 import type { Violation } from '../history.js';
-import type { NetworkCounters } from '../network.js';
 import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
-import type { Action, Plan } from '../plan.js';
+import type { Action, } from '../plan.js';
 import { Prng } from '../prng.js';
 import { checksFor, runTargetChecks } from './checks.js';
 import { TargetHistory } from './history.js';
 import { settle } from '../settle.js';
-import type { ConvergenceMeasure } from '../convergence-watch.js';
-import { SimRun, type SimRunHooks } from '../sim-run.js';
+import { type RunOutcome, SimRun, type SimRunHooks } from '../sim-run.js';
 import type { CrdtTarget, TargetWrite } from './target.js';
 import { TargetNode, type TargetNodeHost } from './target-node.js';
 
@@ -38,21 +36,10 @@ export function targetOptions(seed: number, overrides: SimOverrides = {}): SimOp
 }
 
 /** Everything one target run produced. */
-export interface TargetRunResult {
+export interface TargetRunResult extends RunOutcome {
   readonly target: string;
-  readonly options: SimOptions;
-  readonly plan: Plan;
-  readonly events: number;
-  readonly virtualMs: number;
-  readonly traceHash: string;
-  readonly traceLines: readonly string[] | undefined;
-  readonly traceTail: readonly string[];
-  readonly faultsInjected: Readonly<Record<string, number>>;
-  readonly convergence: ConvergenceMeasure | undefined;
   /** The checks that ran (they depend on the target's semantics). */
   readonly checks: readonly string[];
-  readonly violations: readonly Violation[];
-  readonly network: NetworkCounters;
   readonly writesIssued: number;
   readonly writesAcked: number;
 }
@@ -127,21 +114,10 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
       ...this.runViolations,
       ...runTargetChecks({ options: this.options, semantics: this.target.semantics, states, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.watch.convergedAtMs, nowMs: this.nowMs }),
     ];
-    this.traceLine(`end violations=${violations.length}`);
     return {
+      ...this.outcome(violations),
       target: this.target.name,
-      options: this.options,
-      plan: this.plan,
-      events: this.events,
-      virtualMs: this.nowMs,
-      traceHash: this.trace.hash(),
-      traceLines: this.trace.lines,
-      traceTail: this.trace.tail(),
-      faultsInjected: this.faults,
-      convergence: this.watch.convergence,
       checks: checksFor(this.target.semantics),
-      violations,
-      network: { ...this.network.counters },
       writesIssued: this.history.writes.length,
       writesAcked: this.history.acked,
     };
