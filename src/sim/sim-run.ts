@@ -9,7 +9,7 @@ import { EventQueue } from './event-queue.js';
 import type { Violation } from './history.js';
 import { type NetworkCounters, SimNetwork } from './network.js';
 import type { SimOptions } from './options.js';
-import { makePlan, type Plan } from './plan.js';
+import { type Action, makePlan, type Plan } from './plan.js';
 import { Prng } from './prng.js';
 import { Trace } from './trace.js';
 
@@ -133,9 +133,10 @@ export abstract class SimRun<N extends HealableNode> implements ConvergenceHost 
     };
   }
 
-  /** Counts one injected fault of `kind`. */
-  protected count(kind: string): void {
-    this.faults[kind] = (this.faults[kind] ?? 0) + 1;
+  /** Counts and traces a fault the plan injects now. */
+  protected recordFault(action: Exclude<Action, { kind: 'write' }>): void {
+    this.faults[action.kind] = (this.faults[action.kind] ?? 0) + 1;
+    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}${action.kind === 'partition' ? `${action.shape} ${action.groupA.join(',')}` : ''}`);
   }
 
   /** Faults stop, the network heals, every node comes back; then the watch measures convergence. */

@@ -133,8 +133,7 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
       this.write(action.node, action.writes);
       return;
     }
-    this.count(action.kind);
-    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}${action.kind === 'partition' ? `${action.shape} ${action.groupA.join(',')}` : ''}`);
+    this.recordFault(action);
     switch (action.kind) {
       case 'crash':
         this.nodeAt(action.node).crash(action.torn);

@@ -200,8 +200,7 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
       this.write(action.node, action.writes);
       return;
     }
-    this.count(action.kind);
-    this.traceLine(`fault ${action.kind} ${'node' in action ? `n${action.node}` : ''}${action.kind === 'partition' ? `${action.shape} ${action.groupA.join(',')}` : ''}`);
+    this.recordFault(action);
     const node = 'node' in action ? (this.nodes[action.node % this.nodes.length] as TargetNode) : undefined;
     switch (action.kind) {
       case 'crash':
