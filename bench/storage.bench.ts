@@ -62,6 +62,8 @@ interface SetFigure {
   readonly roundUs: number;
   /** Main-thread CPU per sync, µs (undefined where the thread's CPU time cannot be read). */
   readonly mainCpuUs: number | undefined;
+  /** Share of the durable writes made on the event loop (FileStorage `blockingWriteOpsMin`). */
+  readonly blockingShare: number;
 }
 
 /**
@@ -77,7 +79,7 @@ function mainThreadCpuUs(): number | undefined {
 }
 
 /** `writers` concurrent loops, each awaiting its own sets one by one. */
-async function setThroughput(quick: boolean, writers: number, durability: 'sync' | 'interval'): Promise<SetFigure> {
+async function setThroughput(quick: boolean, writers: number, durability: 'sync' | 'interval', blockingWriteOpsMin?: number): Promise<SetFigure> {
   const dir = tempDir();
   const perWriter = Math.max(1, Math.floor(((quick ? 1 : 4) * Math.min(20_000, writers * 1_000)) / writers / (writers === 1 ? 4 : 1)));
   const opsPerIteration = perWriter * writers;
@@ -85,6 +87,8 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
   let storage: FileStorage | undefined;
   let syncsBefore = 0;
   let syncs = 0;
+  let blockingBefore = 0;
+  let blocking = 0;
   let iterations = 0;
   let cpuBefore: number | undefined;
   let cpuUs: number | undefined = 0;
@@ -103,11 +107,12 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
     },
     {
       beforeAll: async () => {
-        storage = await FileStorage.open(dir, { durability });
+        storage = await FileStorage.open(dir, { durability, ...(blockingWriteOpsMin === undefined ? {} : { blockingWriteOpsMin }) });
         replica = await Replica.open({ storage, replicaId: 'bench', clock: new ManualClock(1_000) });
       },
       beforeEach: () => {
         syncsBefore = (storage as FileStorage).stats().syncs;
+        blockingBefore = (storage as FileStorage).stats().blockingWrites;
         cpuBefore = mainThreadCpuUs();
         wallBefore = performance.now();
       },
@@ -116,6 +121,7 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
         const cpuAfter = mainThreadCpuUs();
         cpuUs = cpuUs === undefined || cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuUs + cpuAfter - cpuBefore;
         syncs += (storage as FileStorage).stats().syncs - syncsBefore;
+        blocking += (storage as FileStorage).stats().blockingWrites - blockingBefore;
         iterations += 1;
         check((replica as Replica).get(keyNames[(opsPerIteration - 1) % KEYS] as string) === perWriter - 1, 'last write visible');
       },
@@ -133,6 +139,7 @@ async function setThroughput(quick: boolean, writers: number, durability: 'sync'
     opsPerSync: syncs === 0 ? Number.POSITIVE_INFINITY : (iterations * opsPerIteration) / syncs,
     roundUs: syncs === 0 ? Number.NaN : wallUs / syncs,
     mainCpuUs: cpuUs === undefined || syncs === 0 ? undefined : cpuUs / syncs,
+    blockingShare: syncs === 0 ? 0 : blocking / syncs,
   };
 }
 
@@ -224,6 +231,16 @@ export async function storageSuite(opts: SuiteOptions): Promise<BenchResult[]> {
         note: `${figure.opsPerSync.toFixed(1)} ops per durable write; ${(figure.opsPerSecond / rawRate).toFixed(1)}x the raw fdatasync rate measured just before (${Math.round(rawRate)}/s); ${roundCost(figure)}${met}`,
       });
     }
+    // The same 100 writers with every durable write on the thread pool (the event loop never blocks):
+    // what the default's blocking writes of large commits buy, measured next to it.
+    const poolRate = await rawSyncRate(true, scratch);
+    const poolOnly = await setThroughput(opts.quick, 100, 'sync', Number.POSITIVE_INFINITY);
+    results.push({
+      name: "durable set, 'sync' mode, 100 concurrent writers, thread pool only (blockingWriteOpsMin: Infinity)",
+      opsPerSecond: poolOnly.opsPerSecond,
+      group: 'group commit',
+      note: `${poolOnly.opsPerSync.toFixed(1)} ops per durable write; ${(poolOnly.opsPerSecond / poolRate).toFixed(1)}x the raw fdatasync rate measured just before (${Math.round(poolRate)}/s); ${roundCost(poolOnly)}; ${(poolOnly.opsPerSecond / ((figures.find((f) => f.figure.writers === 100)?.figure.opsPerSecond) ?? Number.NaN)).toFixed(2)}x the default above`,
+    });
     const relaxed = await setThroughput(opts.quick, 100, 'interval');
     results.push({
       name: "set, 'interval' mode (100 ms sync), 100 concurrent writers",
@@ -276,9 +293,11 @@ export async function storageSuite(opts: SuiteOptions): Promise<BenchResult[]> {
 
 /** What one commit group costs: its wall time, the main thread's CPU in it, and the rest (waiting on the durable write). */
 function roundCost(figure: SetFigure): string {
-  const round = `${figure.roundUs.toFixed(0)} µs per commit group`;
+  const where = figure.blockingShare === 0 ? 'all on the thread pool' : `${Math.round(figure.blockingShare * 100)}% of them on the event loop`;
+  const round = `${figure.roundUs.toFixed(0)} µs per commit group (durable writes: ${where})`;
   if (figure.mainCpuUs === undefined) return round;
-  return `${round}: main-thread CPU ${figure.mainCpuUs.toFixed(0)} µs, the rest (${Math.max(0, figure.roundUs - figure.mainCpuUs).toFixed(0)} µs) waiting on the durable write and thread hand-offs`;
+  const waiting = figure.blockingShare === 0 ? 'waiting on the durable write and thread hand-offs' : 'waiting on the durable write (and any thread hand-offs)';
+  return `${round}: main-thread CPU ${figure.mainCpuUs.toFixed(0)} µs, the rest (${Math.max(0, figure.roundUs - figure.mainCpuUs).toFixed(0)} µs) ${waiting}`;
 }
 
 function formatResult(result: BenchResult): string {

@@ -25,9 +25,10 @@ interface ChildRun {
 }
 
 /** Spawns the writer, lets it commit for `writeMs` after it is ready, then SIGKILLs it. */
-function runAndKill(dir: string, run: string, writeMs: number): Promise<ChildRun> {
+function runAndKill(dir: string, run: string, writeMs: number, blockingWriteOpsMin: number | undefined): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', writerScript, dir, run], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--import', 'tsx', writerScript, dir, run, ...(blockingWriteOpsMin === undefined ? [] : [String(blockingWriteOpsMin)])];
+    const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: ChildRun['acked'] = [];
     let ready: ChildRun['ready'] | undefined;
     let buffered = '';
@@ -70,7 +71,8 @@ describe('file log under SIGKILL', () => {
     let staleLocks = 0;
     for (let k = 0; k < KILLS; k++) {
       const writeMs = 30 + (random.nextUint32() % 250);
-      const result = await runAndKill(dir, `r${k}`, writeMs);
+      // Every other run makes each durable write on the event loop instead of the thread pool.
+      const result = await runAndKill(dir, `r${k}`, writeMs, k % 2 === 1 ? 1 : undefined);
       acked.push(...result.acked);
       if (result.ready.bytesDropped > 0) tornTails += 1;
       if (result.ready.stalePid > 0) staleLocks += 1;

@@ -27,21 +27,25 @@ async function reload(dir: string): Promise<Op[][]> {
   return batches;
 }
 
-describe("file log: durable record writes in 'sync' mode", () => {
+// Infinity: every durable write on the thread pool; 1: every one on the event loop (blocking).
+describe.each([
+  { path: 'thread pool', blockingWriteOpsMin: Number.POSITIVE_INFINITY },
+  { path: 'event loop', blockingWriteOpsMin: 1 },
+])("file log: durable record writes in 'sync' mode, on the $path", ({ blockingWriteOpsMin }) => {
   it('makes one durable write per awaited append and counts it as a sync', async () => {
     const dir = tempDir();
-    const storage = await FileStorage.open(dir);
+    const storage = await FileStorage.open(dir, { blockingWriteOpsMin });
     await storage.load();
     await storage.writeMeta({ replicaId: 'p' });
     for (let seq = 1; seq <= 10; seq++) await storage.append(batch(seq));
-    expect(storage.stats()).toMatchObject({ appends: 10, syncs: 10 });
+    expect(storage.stats()).toMatchObject({ appends: 10, syncs: 10, blockingWrites: blockingWriteOpsMin === 1 ? 10 : 0 });
     await storage.close();
     expect(await reload(dir)).toEqual(Array.from({ length: 10 }, (_, i) => batch(i + 1)));
   });
 
   it('a durable write that fails for another reason than space poisons the storage; reopening recovers what was acknowledged', async () => {
     const dir = tempDir();
-    const storage = await FileStorage.open(dir);
+    const storage = await FileStorage.open(dir, { blockingWriteOpsMin });
     await storage.load();
     await storage.writeMeta({ replicaId: 'p' });
     for (let seq = 1; seq <= 3; seq++) await storage.append(batch(seq));
@@ -59,5 +63,29 @@ describe("file log: durable record writes in 'sync' mode", () => {
     await expect(storage.append(batch(5))).rejects.toBe(error);
     await storage.close();
     expect(await reload(dir)).toEqual([batch(1), batch(2), batch(3)]);
+  });
+});
+
+describe('file log: which durable writes block the event loop', () => {
+  it('by default, commits of 64 ops or more write on the event loop and smaller ones on the thread pool', async () => {
+    const dir = tempDir();
+    const storage = await FileStorage.open(dir);
+    await storage.load();
+    await storage.writeMeta({ replicaId: 'p' });
+    const big = Array.from({ length: 64 }, (_, i) => batch(10 + i)[0] as Op);
+    await storage.append(batch(1));
+    await storage.append(big.slice(0, 63).map((op, i) => ({ ...op, seq: 2 + i })));
+    await storage.append(big.map((op, i) => ({ ...op, seq: 65 + i })));
+    expect(storage.stats()).toMatchObject({ appends: 3, syncs: 3, blockingWrites: 1 });
+    await storage.close();
+    expect((await reload(dir)).map((b) => b.length)).toEqual([1, 63, 64]);
+  });
+
+  it('refuses a blockingWriteOpsMin that is not a positive integer or Infinity, before touching the directory', async () => {
+    const dir = path.join(tempDir(), 'db');
+    for (const bad of [0, -1, 1.5, Number.NaN, '8' as unknown as number]) {
+      await expect(FileStorage.open(dir, { blockingWriteOpsMin: bad })).rejects.toThrow(/blockingWriteOpsMin must be a positive integer or Infinity/);
+    }
+    expect(fs.existsSync(dir)).toBe(false);
   });
 });
