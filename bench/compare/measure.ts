@@ -74,9 +74,11 @@ export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
     },
     {
       beforeEach: async () => {
-        // Start every iteration from a collected heap, so one system's garbage is not collected on another's time.
+        // Start every iteration from a collected heap, so one system's garbage is not collected on another's time,
+        // and collect again after the setup: its garbage (a preload, say) is not the timed work's either.
         (globalThis as { gc?: () => void }).gc?.();
         state = await plan.setup();
+        (globalThis as { gc?: () => void }).gc?.();
       },
       afterEach: async (mode) => {
         if (mode === 'warmup') warmedUp = true;

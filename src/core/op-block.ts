@@ -1,10 +1,14 @@
 /**
- * The compact binary op batch of sync frames (version 2): numbers as varints, text as one JSON array.
+ * The compact binary op batch of sync frames: numbers as varints, text as one JSON array.
  *
- * Layout, appended to a buffer by {@link writeOpBlock}:
- * `[count][baseWall]` then per op `[replicaIndex*2 + isSet][zigzag(seq - previous seq)][wall - baseWall][logical]`
- * (unsigned LEB128 varints, at most 8 bytes each), then `[tailBytes]` and the tail: one UTF-8 JSON array
- * holding every op's key, in order, followed by the value of every set, in order.
+ * Layout of the keyed block (frame version 3), appended to a buffer by {@link writeOpBlock}:
+ * `[count][baseWall][keyCount]` then per op `[replicaIndex*2 + isSet][zigzag(seq - previous seq)][wall - baseWall][logical]`,
+ * followed by `[keyIndex]` when keyCount > 0 (unsigned LEB128 varints, at most 8 bytes each), then `[tailBytes]`
+ * and the tail: one UTF-8 JSON array. With keyCount > 0 it holds the key table (each distinct key once, in
+ * order of first use) and then the value of every set, in order; with keyCount = 0 it holds every op's key,
+ * in order, and then the values. The table pays when keys repeat (a log's history, a catch-up): the encoder
+ * uses it when at most half the ops bring a new key. Version 2 frames hold the plain block: the same without
+ * `[keyCount]` and `[keyIndex]`, keys inline.
  *
  * Why this shape: a reader spends its time in `JSON.parse`, and parsing one array of strings and values is
  * several times faster than parsing one small array per op with its numbers written out in decimal; the
@@ -20,6 +24,8 @@ const textEncoder = new TextEncoder();
 
 /** Fewest bytes one op takes in a block (four one-byte varints); bounds the count a reader trusts. */
 const OP_BYTES_MIN = 4;
+/** A key table is written when the distinct keys are at most this share of the ops. */
+const KEY_TABLE_SHARE_MAX = 0.5;
 /** Longest varint accepted: 8 x 7 bits covers every safe integer. */
 const VARINT_BYTES_MAX = 8;
 
@@ -92,13 +98,22 @@ function varintBytes(value: number): number {
   return bytes;
 }
 
-/** Appends the block for `ops`; `replicaIndex` maps every op's replica id to its index in the caller's table. */
+// Per-encode scratch, reused: the key index of each op, and the key table.
+let keyIndexes = new Uint32Array(1024);
+const keyTable = new Map<string, number>();
+
+/**
+ * Appends the keyed block (frame version 3) for `ops`; `replicaIndex` maps every op's replica id to its
+ * index in the caller's table.
+ */
 export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: ReadonlyMap<string, number>): void {
   let baseWall = Number.MAX_SAFE_INTEGER;
   for (const op of ops) if (op.wall < baseWall) baseWall = op.wall;
+  const keys = keyTableFor(ops);
   out.varint(ops.length);
   out.varint(ops.length === 0 ? 0 : baseWall);
-  const text: unknown[] = new Array(ops.length);
+  out.varint(keys === undefined ? 0 : keys.length);
+  const text: unknown[] = keys ?? new Array(ops.length);
   const values: unknown[] = [];
   let previousSeq = 0;
   for (let i = 0; i < ops.length; i++) {
@@ -110,11 +125,37 @@ export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: 
     previousSeq = op.seq;
     out.varint(op.wall - baseWall);
     out.varint(op.logical);
-    text[i] = op.key;
+    if (keys === undefined) text[i] = op.key;
+    else out.varint(keyIndexes[i] as number);
     if (isSet) values.push(op.value);
   }
   for (const value of values) text.push(value);
   out.text(JSON.stringify(text));
+}
+
+/** The key table for `ops` (and each op's index in `keyIndexes`), or undefined when keys repeat too little to pay. */
+function keyTableFor(ops: readonly Op[]): string[] | undefined {
+  // A batch smaller than this has too few ops for a table to save much; skip the map.
+  if (ops.length < 4) return undefined;
+  if (keyIndexes.length < ops.length) keyIndexes = new Uint32Array(Math.max(ops.length, 2 * keyIndexes.length));
+  const distinctMax = Math.floor(ops.length * KEY_TABLE_SHARE_MAX);
+  const keys: string[] = [];
+  try {
+    for (let i = 0; i < ops.length; i++) {
+      const key = (ops[i] as Op).key;
+      let index = keyTable.get(key);
+      if (index === undefined) {
+        if (keys.length === distinctMax) return undefined;
+        index = keys.length;
+        keyTable.set(key, index);
+        keys.push(key);
+      }
+      keyIndexes[i] = index;
+    }
+    return keys;
+  } finally {
+    keyTable.clear();
+  }
 }
 
 /** A position in a frame, for the readers below. */
@@ -163,18 +204,22 @@ export class ByteReader {
 }
 
 /**
- * Reads one block (it must end exactly at `reader.end`) and builds validated, frozen ops.
+ * Reads one block (it must end exactly at `reader.end`) and builds validated, frozen ops: the keyed block of
+ * frame version 3, or the plain block of version 2 when `keyed` is false.
  * @throws DecodeError on any malformed input.
  */
-export function readOpBlock(reader: ByteReader, replicas: readonly string[]): Op[] {
+export function readOpBlock(reader: ByteReader, replicas: readonly string[], keyed = true): Op[] {
   const count = reader.varint('op count');
   if (count * OP_BYTES_MIN > reader.end - reader.at) throw new DecodeError(`op count ${count} does not fit in the frame`, { count });
   const baseWall = reader.varint('base wall');
+  const keyCount = keyed ? reader.varint('key count') : 0;
+  if (keyCount > count) throw new DecodeError(`key table of ${keyCount} keys for ${count} ops`, { keyCount, count });
   const replicaOf = new Array<string | undefined>(count);
   const isSet = new Uint8Array(count);
   const seqs = new Float64Array(count);
   const walls = new Float64Array(count);
   const logicals = new Float64Array(count);
+  const keyOf = keyCount > 0 ? new Uint32Array(count) : undefined;
   let sets = 0;
   let seq = 0;
   for (let i = 0; i < count; i++) {
@@ -189,6 +234,11 @@ export function readOpBlock(reader: ByteReader, replicas: readonly string[]): Op
     seqs[i] = seq;
     walls[i] = baseWall + reader.varint('wall offset');
     logicals[i] = reader.varint('logical');
+    if (keyOf !== undefined) {
+      const key = reader.varint('key index');
+      if (key >= keyCount) throw new DecodeError(`op ${i} names key ${key} of a ${keyCount}-key table`, { index: i });
+      keyOf[i] = key;
+    }
   }
   const text = reader.text('op text');
   if (reader.at !== reader.end) throw new DecodeError(`${reader.end - reader.at} bytes follow the op batch`, { offset: reader.at });
@@ -198,15 +248,17 @@ export function readOpBlock(reader: ByteReader, replicas: readonly string[]): Op
   } catch (error) {
     throw new DecodeError(`op text is not JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(parsed) || parsed.length !== count + sets) throw new DecodeError(`op text must be an array of ${count} keys and ${sets} values`);
+  const keysInText = keyOf === undefined ? count : keyCount;
+  if (!Array.isArray(parsed) || parsed.length !== keysInText + sets) throw new DecodeError(`op text must be an array of ${keysInText} keys and ${sets} values`);
   const ops: Op[] = new Array(count);
-  let value = count;
+  let value = keysInText;
   for (let i = 0; i < count; i++) {
+    const key = parsed[keyOf === undefined ? i : (keyOf[i] as number)];
     try {
       ops[i] =
         isSet[i] === 1
-          ? opFromParsedJson(replicaOf[i], seqs[i], walls[i], logicals[i], parsed[i], 'set', parsed[value++], i)
-          : opFromParsedJson(replicaOf[i], seqs[i], walls[i], logicals[i], parsed[i], 'delete', undefined, i);
+          ? opFromParsedJson(replicaOf[i], seqs[i], walls[i], logicals[i], key, 'set', parsed[value++], i)
+          : opFromParsedJson(replicaOf[i], seqs[i], walls[i], logicals[i], key, 'delete', undefined, i);
     } catch (error) {
       if (error instanceof MalformedOpError) throw new DecodeError(`op batch holds a malformed op: ${error.message}`, { index: i });
       throw error;

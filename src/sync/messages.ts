@@ -1,10 +1,11 @@
 /**
  * The sync protocol's wire format. Every frame is `[version: u8][type: u8][body]`.
  *
- * Version 2 (written): the body is `[varint n][n bytes: UTF-8 JSON header object]`, and in ops and snapshot
+ * Version 3 (written): the body is `[varint n][n bytes: UTF-8 JSON header object]`, and in ops and snapshot
  * frames the header lists the batch's replica ids (`r`) and a binary op block follows (`src/core/op-block.ts`:
- * varint columns plus one JSON array of keys and values). Version 1 (still read): the body is one UTF-8 JSON
- * object whose `o` field holds the batch in the shared JSON op encoding (`opsToWire`).
+ * varint columns plus one JSON array of keys and values, the keys as a table of distinct keys when they
+ * repeat). Version 2 (still read): the same with every key inline in the block. Version 1 (still read): the
+ * body is one UTF-8 JSON object whose `o` field holds the batch in the shared JSON op encoding (`opsToWire`).
  *
  * The header comes first so a receiver can tell whom a frame is for ({@link peekEnvelope}) without decoding
  * its ops. The decoder is strict: a wrong version, an unknown type, bad UTF-8, bad JSON, a missing or mistyped
@@ -17,9 +18,11 @@ import type { Op } from '../core/op.js';
 import { REPLICA_ID_LENGTH_MAX } from '../core/op.js';
 import { validateVersionVector, type VersionVector } from '../core/version-vector.js';
 
-/** Protocol version written in byte 0 of every frame. */
-export const SYNC_PROTOCOL_VERSION = 2;
-/** The older version the decoder still reads (JSON bodies; written by builds before the binary op block). */
+/** Protocol version written in byte 0 of every frame (3: the op block may carry a key table). */
+export const SYNC_PROTOCOL_VERSION = 3;
+/** An older version the decoder still reads: the binary op block with every key inline. */
+export const SYNC_PROTOCOL_VERSION_PLAIN_BLOCK = 2;
+/** The oldest version the decoder still reads (JSON bodies; written by builds before the binary op block). */
 export const SYNC_PROTOCOL_VERSION_JSON = 1;
 /** Bytes before the JSON body. */
 export const FRAME_HEADER_BYTES = 2;
@@ -150,7 +153,7 @@ const FIELDS_JSON: FieldSpec = {
   snapshot: { required: ['f', 't', 'x', 'i', 'n', 'h', 'o'], optional: [] },
 };
 
-// Version 2: the ops live in the block after the header, which names their replica table `r` instead.
+// Versions 2 and 3: the ops live in the block after the header, which names their replica table `r` instead.
 const FIELDS: FieldSpec = {
   hello: FIELDS_JSON.hello,
   ops: { required: ['f', 'r'], optional: ['t'] },
@@ -165,12 +168,12 @@ export interface FrameEnvelope {
 }
 
 /**
- * Reads only the type, sender and recipient of a version-2 frame (its small JSON header), so a receiver can
+ * Reads only the type, sender and recipient of a version 2 or 3 frame (its small JSON header), so a receiver can
  * skip an ops frame addressed to someone else without decoding the ops. Returns `undefined` when it cannot
  * tell cheaply (a version-1 frame) or the header is malformed: {@link decodeMessage} then says why.
  */
 export function peekEnvelope(frame: Uint8Array): FrameEnvelope | undefined {
-  if (!(frame instanceof Uint8Array) || frame.length < FRAME_HEADER_BYTES + 2 || frame[0] !== SYNC_PROTOCOL_VERSION) return undefined;
+  if (!(frame instanceof Uint8Array) || frame.length < FRAME_HEADER_BYTES + 2 || (frame[0] !== SYNC_PROTOCOL_VERSION && frame[0] !== SYNC_PROTOCOL_VERSION_PLAIN_BLOCK)) return undefined;
   try {
     const type = typeName(frame[1] as number);
     const fields = headerFields(new ByteReader(frame, FRAME_HEADER_BYTES, frame.length), type);
@@ -188,8 +191,8 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
   if (!(frame instanceof Uint8Array)) throw new DecodeError('frame is not bytes');
   if (frame.length < FRAME_HEADER_BYTES + 2) throw new DecodeError(`frame of ${frame.length} bytes is too short`);
   const version = frame[0];
-  if (version !== SYNC_PROTOCOL_VERSION && version !== SYNC_PROTOCOL_VERSION_JSON) {
-    throw new DecodeError(`sync protocol version ${version} is not supported (expected ${SYNC_PROTOCOL_VERSION} or ${SYNC_PROTOCOL_VERSION_JSON})`, { version });
+  if (version !== SYNC_PROTOCOL_VERSION && version !== SYNC_PROTOCOL_VERSION_PLAIN_BLOCK && version !== SYNC_PROTOCOL_VERSION_JSON) {
+    throw new DecodeError(`sync protocol version ${version} is not supported (expected ${SYNC_PROTOCOL_VERSION}, ${SYNC_PROTOCOL_VERSION_PLAIN_BLOCK} or ${SYNC_PROTOCOL_VERSION_JSON})`, { version });
   }
   const type = typeName(frame[1] as number);
   if (version === SYNC_PROTOCOL_VERSION_JSON) {
@@ -206,7 +209,7 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
   const reader = new ByteReader(frame, FRAME_HEADER_BYTES, frame.length);
   const fields = headerFields(reader, type);
   if (type === 'hello' && reader.at !== reader.end) throw new DecodeError(`${reader.end - reader.at} bytes follow the hello header`);
-  return buildMessage(type, fields, () => readOpBlock(reader, replicaTableField(fields.r)));
+  return buildMessage(type, fields, () => readOpBlock(reader, replicaTableField(fields.r), version === SYNC_PROTOCOL_VERSION));
 }
 
 function headerFields(reader: ByteReader, type: SyncMessage['type']): Record<string, unknown> {

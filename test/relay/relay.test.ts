@@ -64,7 +64,7 @@ describe('relay', () => {
     expect(await metric(http, 'tidelog_relay_rejections_total', '{reason="bad_room"}')).toBe(2);
     expect(await metric(http, 'tidelog_relay_rejections_total', '{reason="bad_path"}')).toBe(1);
     expect(await metric(http, 'tidelog_relay_rejections_total', '{reason="room_full"}')).toBe(1);
-    expect(() => RelayServer.start({ frameBytesMax: -1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(RelayServer.start({ frameBytesMax: -1 })).rejects.toThrow(InvalidArgumentError);
   });
 
   it('closes members that send oversized or text frames, and keeps serving the others', async () => {

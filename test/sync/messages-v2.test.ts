@@ -29,6 +29,8 @@ function block(count: number, rows: number[][], text: string): number[] {
   return [count, 0, ...rows.flat(), bytes.length, ...bytes];
 }
 
+// Frames are written at version 3 now (see messages-v3.test.ts); the hand-built frames here check the version 2
+// reader, which still decodes the plain block, and the behaviour both versions share.
 describe('sync messages, version 2 (binary op block)', () => {
   const samples: SyncMessage[] = [
     { type: 'ops', from: 'a', ops },
@@ -75,7 +77,7 @@ describe('sync messages, version 2 (binary op block)', () => {
 
   const header = { f: 'a', r: ['a'] };
   const bad: [string, Uint8Array][] = [
-    ['an unknown version', Uint8Array.from([3, 2, 2, 123, 125])],
+    ['an unknown version', Uint8Array.from([4, 2, 2, 123, 125])],
     ['a header length past the end', Uint8Array.from([2, 2, 40, 123, 125])],
     ['a header that is not JSON', Uint8Array.from([2, 2, 3, 123, 34, 125])],
     ['the version-1 op field in a version-2 header', frame(2, { f: 'a', r: [], o: {} }, block(0, [], '[]'))],
