@@ -641,6 +641,7 @@ export class Replica {
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
   private stageRemote(ops: readonly Op[], staged: OpIdMap | undefined, deferred: { count: number }, horizon?: VersionVector): Op[] {
+    if (horizon !== undefined) this.checkHeldUnderHorizon(ops, horizon);
     const fresh: Op[] = [];
     // An op above the highest seq this batch already accepted from its replica cannot repeat one of them, so
     // the in-batch index is built only when a batch steps back in seq order (opsSince sends ascending seqs).
@@ -682,6 +683,41 @@ export class Replica {
       if (op.replica === this.replicaId && op.seq > this.localSeq) this.localSeq = op.seq;
     }
     return fresh;
+  }
+
+  /**
+   * A horizon says the sender folded every op under it into its summary (the batch's ops under it), so each
+   * op held here one by one under that horizon must be, or lose to, the summary's winner for its key. One
+   * that would beat it is not the op the sender folded under that id: the id was reused (a device re-created
+   * under its old id, a raw restore) and the sender compacted the original away, where the per-op id check
+   * can no longer see it. Legitimately, the sender's winner for a key is the maximum over every op it folded,
+   * the held op included, so this never fires for ops that are the same on both sides.
+   * @throws OpIdConflictError naming the first such op.
+   */
+  private checkHeldUnderHorizon(ops: readonly Op[], horizon: VersionVector): void {
+    const base = this.log.base();
+    let summary: Map<string, Op> | undefined;
+    for (const replica of Object.keys(horizon)) {
+      const top = Math.min(horizon[replica] as number, this.log.maxSeq(replica));
+      for (let seq = (base[replica] ?? 0) + 1; seq <= top; seq++) {
+        const held = this.log.get(replica, seq);
+        if (held === undefined) continue;
+        if (summary === undefined) {
+          summary = new Map();
+          for (const op of ops) {
+            if (!vvCovers(horizon, op.replica, op.seq)) continue;
+            const current = summary.get(op.key);
+            if (current === undefined || compareOps(op, current) > 0) summary.set(op.key, op);
+          }
+        }
+        const winner = summary.get(held.key);
+        if (winner !== undefined && compareOps(winner, held) >= 0) continue;
+        throw new OpIdConflictError(
+          `op id ${opIdString(held)} is held here, but the sender's compaction summary, which covers it, has ${winner === undefined ? 'no op for its key' : 'an older winner for its key'}: replica ${replica} reused sequence numbers (restored from a stale backup, or re-created under its old id?)`,
+          { replica, seq },
+        );
+      }
+    }
   }
 
   private publish(intent: Intent, prepared: Op[], deferred: number): unknown {
