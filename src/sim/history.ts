@@ -31,8 +31,11 @@ export class History {
   /** Every op committed anywhere, by id (the first content seen). */
   readonly committed = new Map<string, Op>();
   readonly acked: AckedWrite[] = [];
-  /** Op ids destroyed by a fault (storage damage, a stale restore, a wipe) while no other device held them. */
-  readonly lost = new Set<string>();
+  /**
+   * Ops destroyed by a fault (storage damage, a stale restore, a wipe) while no other device held them, as
+   * {@link opKey}s: an id re-created devices write again names several ops, of which only some were lost.
+   */
+  private readonly lost = new Set<string>();
   /** Op ids committed twice with different content. */
   readonly reusedIds: string[] = [];
   /** True once a fault re-created a device under an id it had used (a raw stale restore, a same-id wipe): reuse is then expected, and must be detected. */
@@ -42,14 +45,51 @@ export class History {
   /** Violations found during the run (the vv/state checker). */
   readonly violations: Violation[] = [];
 
+  /**
+   * Records ops a replica merged from a peer. An op whose id was swept as lost was still on its way (a frame in
+   * flight, waiting at a paused device, or replayed later): it is owed again. And an op whose id the oracle
+   * knows with other content is a reuse that happened, whichever version was written last.
+   */
+  recordMerged(ops: readonly Op[]): void {
+    // Only lost ops and re-created devices make a merged op tell anything new; skip the look-ups otherwise.
+    if (this.lost.size === 0 && !this.reuseExpected) return;
+    for (const op of ops) {
+      const id = opIdString(op);
+      this.lost.delete(opKey(op));
+      const known = this.committed.get(id);
+      if (known !== undefined && !sameOp(known, op) && !this.reusedIds.includes(id)) this.reusedIds.push(id);
+    }
+  }
+
+  /** True when `op` (this very op, not just its id) was destroyed with no other copy left. */
+  isLost(op: Op): boolean {
+    return this.lost.size > 0 && this.lost.has(opKey(op));
+  }
+
+  /** Records that `op` was destroyed and no device holds it. */
+  markLost(op: Op): void {
+    this.lost.add(opKey(op));
+  }
+
   /** Records ops a replica committed locally. */
   recordCommitted(ops: readonly Op[]): void {
     for (const op of ops) {
       const id = opIdString(op);
       const known = this.committed.get(id);
-      // An id whose op was destroyed before it left its device may be written again harmlessly.
-      if (known === undefined || this.lost.has(id)) this.committed.set(id, op);
-      else if (compareOps(known, op) !== 0 || known.key !== op.key) this.reusedIds.push(id);
+      // An id whose op was destroyed before it left its device may be written again harmlessly (once: the id
+      // then names the new op, and writing it yet again is reuse unless that one was lost too).
+      if (known === undefined || this.isLost(known)) this.committed.set(id, op);
+      else if (!sameOp(known, op)) this.reusedIds.push(id);
     }
   }
+}
+
+/** One op's identity for the oracle: id, timestamp and key. */
+function opKey(op: Op): string {
+  return `${op.replica}:${op.seq}@${op.wall}.${op.logical}/${op.key}`;
+}
+
+/** The oracle's notion of one op: same id, timestamp and key (values follow from the writes). */
+function sameOp(a: Op, b: Op): boolean {
+  return compareOps(a, b) === 0 && a.key === b.key;
 }

@@ -67,6 +67,7 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
 
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void {
     if (origin === 'local') this.history.recordCommitted(ops);
+    else this.history.recordMerged(ops);
     this.traceLine(`${origin === 'local' ? 'commit' : 'merge'} ${node.name} ${ops.length} ops ${opIdString(ops[0] as Op)}..`);
   }
 
@@ -270,12 +271,12 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
     }
     for (const write of this.history.acked) {
       const id = opIdString(write.op);
-      if (this.history.lost.has(id)) continue;
+      if (this.history.isLost(write.op)) continue;
       const { replica, seq } = write.op;
       const held =
         running.some((r) => vvCovers(r.vv, replica, seq) || r.replica.opById(replica, seq) !== undefined) ||
         media.some((m) => m.ids.has(id) || vvCovers(m.base, replica, seq));
-      if (!held) this.history.lost.add(id);
+      if (!held) this.history.markLost(write.op);
     }
   }
 

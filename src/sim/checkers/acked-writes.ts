@@ -30,7 +30,7 @@ export function checkAckedWrites(context: CheckContext): Finding[] {
   const winners = reuse ? undefined : referenceWinners(context, first);
   for (const write of history.acked) {
     const id = opIdString(write.op);
-    if (history.lost.has(id) || reused.has(write.op.replica)) continue;
+    if (history.isLost(write.op) || reused.has(write.op.replica)) continue;
     const where = `(${write.op.key}, acked at ${write.ackAtMs}ms on n${write.node})`;
     // Held past a gap counts: an op whose predecessor was destroyed stays in every log and state, above the vector.
     const held = holders.map((replica) => replica.opById(write.op.replica, write.op.seq));
