@@ -4,6 +4,7 @@ import { opsToWire } from '../../src/core/codec.js';
 import { DecodeError } from '../../src/core/errors.js';
 import type { Op } from '../../src/core/op.js';
 import { decodeMessage, encodeMessage, peekEnvelope, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/messages.js';
+import { expectTruncationsAndFlipsHandled } from '../support/frame-damage.js';
 
 const WALL_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -111,24 +112,7 @@ describe('sync messages, version 2 (binary op block)', () => {
 
   it('rejects every truncation and every single-bit flip of a valid frame with DecodeError or decodes it to valid ops', () => {
     const bytes = encodeMessage(samples[2] as SyncMessage);
-    for (let cut = 0; cut < bytes.length; cut++) expect(() => decodeMessage(bytes.subarray(0, cut))).toThrow(DecodeError);
-    let rejected = 0;
-    for (let at = 0; at < bytes.length; at++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const copy = bytes.slice();
-        copy[at] = (copy[at] as number) ^ (1 << bit);
-        try {
-          const message = decodeMessage(copy);
-          // A flip can land on a value that is still valid (a digit, a letter): then the result must be well formed
-          // (compared as JSON: a flipped digit can make -0, which JSON writes as 0).
-          expect(JSON.stringify(decodeMessage(encodeMessage(message)))).toBe(JSON.stringify(message));
-        } catch (error) {
-          expect(error).toBeInstanceOf(DecodeError);
-          rejected += 1;
-        }
-      }
-    }
-    expect(rejected).toBeGreaterThan(bytes.length * 2);
+    expect(expectTruncationsAndFlipsHandled(bytes)).toBeGreaterThan(bytes.length * 2);
   });
 
   it('garbage after a valid header, and garbage frames, only ever raise DecodeError', () => {

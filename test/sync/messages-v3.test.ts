@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/core/errors.js';
 import type { Op } from '../../src/core/op.js';
 import { decodeMessage, encodeMessage, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/messages.js';
+import { expectTruncationsAndFlipsHandled } from '../support/frame-damage.js';
 
 const encoder = new TextEncoder();
 
@@ -104,22 +105,7 @@ describe('sync messages, version 3 (key table)', () => {
   it('rejects every truncation and every single-bit flip of a keyed frame with DecodeError or decodes it to valid ops', () => {
     const bytes = encodeMessage({ type: 'ops', from: 'a', to: 'b', ops: history(24, 3) });
     expect(declaredKeyCount(bytes)).toBe(3);
-    for (let cut = 0; cut < bytes.length; cut++) expect(() => decodeMessage(bytes.subarray(0, cut))).toThrow(DecodeError);
-    let rejected = 0;
-    for (let at = 0; at < bytes.length; at++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const copy = bytes.slice();
-        copy[at] = (copy[at] as number) ^ (1 << bit);
-        try {
-          const message = decodeMessage(copy);
-          expect(JSON.stringify(decodeMessage(encodeMessage(message)))).toBe(JSON.stringify(message));
-        } catch (error) {
-          expect(error).toBeInstanceOf(DecodeError);
-          rejected += 1;
-        }
-      }
-    }
-    expect(rejected).toBeGreaterThan(bytes.length * 2);
+    expect(expectTruncationsAndFlipsHandled(bytes)).toBeGreaterThan(bytes.length * 2);
   });
 
   it('round-trips arbitrary batches over a few keys (keyed) and over many (inline)', () => {
