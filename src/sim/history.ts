@@ -36,6 +36,11 @@ export class History {
    * {@link opKey}s: an id re-created devices write again names several ops, of which only some were lost.
    */
   private readonly lost = new Set<string>();
+  /**
+   * Lost ops a device merged afterwards all the same (their frame was still in flight, or replayed): still lost
+   * for the acked-writes checker (the copy that surfaced may die again unsynced), but their id is no longer free.
+   */
+  private readonly resurfaced = new Set<string>();
   /** Op ids committed twice with different content. */
   readonly reusedIds: string[] = [];
   /** True once a fault re-created a device under an id it had used (a raw stale restore, a same-id wipe): reuse is then expected, and must be detected. */
@@ -46,16 +51,16 @@ export class History {
   readonly violations: Violation[] = [];
 
   /**
-   * Records ops a replica merged from a peer. An op whose id was swept as lost was still on its way (a frame in
-   * flight, waiting at a paused device, or replayed later): it is owed again. And an op whose id the oracle
-   * knows with other content is a reuse that happened, whichever version was written last.
+   * Records ops a replica merged from a peer. An op swept as lost was still on its way (a frame in flight, or
+   * replayed later): its id is not free to write again. And an op whose id the oracle knows with other content
+   * is a reuse that happened, whichever version was written last.
    */
   recordMerged(ops: readonly Op[]): void {
     // Only lost ops and re-created devices make a merged op tell anything new; skip the look-ups otherwise.
     if (this.lost.size === 0 && !this.reuseExpected) return;
     for (const op of ops) {
       const id = opIdString(op);
-      this.lost.delete(opKey(op));
+      if (this.isLost(op)) this.resurfaced.add(opKey(op));
       const known = this.committed.get(id);
       if (known !== undefined && !sameOp(known, op) && !this.reusedIds.includes(id)) this.reusedIds.push(id);
     }
@@ -77,8 +82,9 @@ export class History {
       const id = opIdString(op);
       const known = this.committed.get(id);
       // An id whose op was destroyed before it left its device may be written again harmlessly (once: the id
-      // then names the new op, and writing it yet again is reuse unless that one was lost too).
-      if (known === undefined || this.isLost(known)) this.committed.set(id, op);
+      // then names the new op, and writing it yet again is reuse unless that one was lost too), unless the
+      // destroyed op surfaced on another device after all.
+      if (known === undefined || (this.isLost(known) && !this.resurfaced.has(opKey(known)))) this.committed.set(id, op);
       else if (!sameOp(known, op)) this.reusedIds.push(id);
     }
   }

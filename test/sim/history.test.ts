@@ -35,15 +35,19 @@ describe('simulator oracle: reused ids', () => {
     expect(history.reusedIds).toEqual(['x:1']);
   });
 
-  it('un-loses an op that a peer merges after all (it was still in flight), and counts the rewrite as reuse', () => {
-    const history = new History();
-    const first = op(1, 10);
-    history.recordCommitted([first]);
-    history.markLost(first);
-    history.recordCommitted([op(1, 20)]);
-    history.recordMerged([first]);
-    expect(history.isLost(first)).toBe(false);
-    expect(history.reusedIds).toEqual(['x:1']);
+  it('counts the rewrite of a lost op as reuse when the op surfaces on a peer after all, before or after it', () => {
+    for (const mergedFirst of [true, false]) {
+      const history = new History();
+      const first = op(1, 10);
+      history.recordCommitted([first]);
+      history.markLost(first);
+      if (mergedFirst) history.recordMerged([first]);
+      history.recordCommitted([op(1, 20)]);
+      if (!mergedFirst) history.recordMerged([first]);
+      expect(history.reusedIds, mergedFirst ? 'merged first' : 'merged after').toEqual(['x:1']);
+      // Still exempt as an acknowledged write: the copy that surfaced may be lost again unsynced.
+      expect(history.isLost(first)).toBe(true);
+    }
   });
 
   it('does not un-lose an op when the id arrives with the content written since', () => {
