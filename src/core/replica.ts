@@ -98,7 +98,7 @@ type BatchIntent = { readonly kind: 'batch'; readonly inputs: readonly ValidInpu
 type Intent =
   | SingleIntent
   | BatchIntent
-  | { readonly kind: 'remote'; readonly ops: readonly Op[]; readonly horizon: VersionVector | undefined }
+  | { readonly kind: 'remote'; readonly ops: readonly Op[]; readonly horizon: VersionVector | undefined; readonly completeSummary: boolean }
   | { readonly kind: 'compact'; readonly retainOps: number };
 
 /** Checks a key: a non-empty string of at most {@link KEY_LENGTH_MAX} code units. */
@@ -377,14 +377,17 @@ export class Replica {
   /**
    * Merges ops from a peer. Validates everything first: a batch with any malformed
    * op, or an op whose id was already used for different content, is rejected whole.
-   * `horizon` is the sender's compaction horizon, when the ops came from behind it.
+   * `horizon` is the sender's compaction horizon, when the ops came from behind it. `completeSummary`
+   * says the ops under it are the sender's whole compaction summary (`opsSince({})` under the horizon, as
+   * sync sessions send it), not `opsSince(yourVector)`, which leaves out winners this replica already holds:
+   * a held op under the horizon whose key has no winner there is then a reused id too.
    */
-  async applyRemote(ops: readonly unknown[], options: { readonly horizon?: VersionVector } = {}): Promise<ApplyResult> {
+  async applyRemote(ops: readonly unknown[], options: { readonly horizon?: VersionVector; readonly completeSummary?: boolean } = {}): Promise<ApplyResult> {
     this.assertOpen();
     if (!Array.isArray(ops)) throw new MalformedOpError('applyRemote takes an array of ops');
     const valid = ops.map((op, index) => validateOp(op, index));
     const horizon = options.horizon === undefined ? undefined : validateVersionVector(options.horizon);
-    return this.queue.submit<ApplyResult>({ kind: 'remote', ops: valid, horizon }, valid.length);
+    return this.queue.submit<ApplyResult>({ kind: 'remote', ops: valid, horizon, completeSummary: options.completeSummary === true }, valid.length);
   }
 
   // ---- history ------------------------------------------------------------
@@ -546,7 +549,7 @@ export class Replica {
         if (intent.kind === 'remote') {
           const deferred = { count: 0 };
           deferrals[i] = deferred;
-          return this.stageRemote(intent.ops, staged, deferred, intent.horizon);
+          return this.stageRemote(intent.ops, staged, deferred, intent.horizon, intent.completeSummary);
         }
         throw new Error('a compaction never shares a commit group');
       } catch (error) {
@@ -640,8 +643,8 @@ export class Replica {
   }
 
   /** Picks the new ops of a remote batch, rejecting it whole if any id conflicts. */
-  private stageRemote(ops: readonly Op[], staged: OpIdMap | undefined, deferred: { count: number }, horizon?: VersionVector): Op[] {
-    if (horizon !== undefined) this.checkHeldUnderHorizon(ops, horizon);
+  private stageRemote(ops: readonly Op[], staged: OpIdMap | undefined, deferred: { count: number }, horizon?: VersionVector, completeSummary = false): Op[] {
+    if (horizon !== undefined) this.checkHeldUnderHorizon(ops, horizon, completeSummary);
     const fresh: Op[] = [];
     // An op above the highest seq this batch already accepted from its replica cannot repeat one of them, so
     // the in-batch index is built only when a batch steps back in seq order (opsSince sends ascending seqs).
@@ -686,15 +689,17 @@ export class Replica {
   }
 
   /**
-   * A horizon says the sender folded every op under it into its summary (the batch's ops under it), so each
-   * op held here one by one under that horizon must be, or lose to, the summary's winner for its key. One
-   * that would beat it is not the op the sender folded under that id: the id was reused (a device re-created
-   * under its old id, a raw restore) and the sender compacted the original away, where the per-op id check
-   * can no longer see it. Legitimately, the sender's winner for a key is the maximum over every op it folded,
-   * the held op included, so this never fires for ops that are the same on both sides.
+   * A horizon says the sender folded every op under it into its summary, so each op held here one by one
+   * under that horizon must be, or lose to, the sender's winner for its key. One that would beat it is not
+   * the op the sender folded under that id: the id was reused (a device re-created under its old id, a raw
+   * restore) and the sender compacted the original away, where the per-op id check can no longer see it.
+   * Legitimately the sender's winner for a key is the maximum over every op it folded, the held op included,
+   * so this never fires for ops that are the same on both sides. A key with no winner in the batch proves
+   * something only when the batch is the whole summary (`complete`): `opsSince(vector)` leaves out winners
+   * the receiver already holds, the held op itself among them.
    * @throws OpIdConflictError naming the first such op.
    */
-  private checkHeldUnderHorizon(ops: readonly Op[], horizon: VersionVector): void {
+  private checkHeldUnderHorizon(ops: readonly Op[], horizon: VersionVector, complete: boolean): void {
     const base = this.log.base();
     let summary: Map<string, Op> | undefined;
     for (const replica of Object.keys(horizon)) {
@@ -711,7 +716,7 @@ export class Replica {
           }
         }
         const winner = summary.get(held.key);
-        if (winner !== undefined && compareOps(winner, held) >= 0) continue;
+        if (winner === undefined ? !complete : compareOps(winner, held) >= 0) continue;
         throw new OpIdConflictError(
           `op id ${opIdString(held)} is held here, but the sender's compaction summary, which covers it, has ${winner === undefined ? 'no op for its key' : 'an older winner for its key'}: replica ${replica} reused sequence numbers (restored from a stale backup, or re-created under its old id?)`,
           { replica, seq },

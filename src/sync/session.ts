@@ -593,7 +593,8 @@ export class SyncSession {
 
   private apply(from: string, ops: readonly Op[], horizon: VersionVector | undefined, after: (result: ApplyResult) => void): void {
     if (ops.length === 0 && horizon === undefined) return;
-    const work = this.replica.applyRemote(ops, horizon === undefined ? {} : { horizon }).then(
+    // A horizon comes with a snapshot transfer, which carries the sender's whole summary (see snapshotFor).
+    const work = this.replica.applyRemote(ops, horizon === undefined ? {} : { horizon, completeSummary: true }).then(
       (result) => {
         this.counters.opsApplied += result.applied;
         if (this.running) after(result);
