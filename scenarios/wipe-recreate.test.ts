@@ -20,3 +20,16 @@ it('wipe and re-create under the old id: any reuse is detected and reported', as
   expect(result.idReuse.reused === 0 || result.idReuse.detected > 0).toBe(true);
   expect(result.idReuse.reused).toBeGreaterThan(0);
 });
+
+it('wipe and re-create under the old id after every peer compacted its ops: the reuse is still detected', async () => {
+  // The peers fold everything they hold (node 1's ops included) into their summaries just before the wipe,
+  // so no peer holds one of node 1's old ops one by one: only the horizon check can see the reuse.
+  const compactedThenWiped = (): FaultAction[] => [
+    { kind: 'compact', atMs: 290, node: 0, retainOps: 0 },
+    { kind: 'compact', atMs: 290, node: 2, retainOps: 0 },
+    { kind: 'wipe', atMs: 300, node: 1 },
+  ];
+  const result = await runScenario(110, { replicas: 3, steps: 400, wipeMode: 'same-id', faults: parseFaults('wipe,compact') }, compactedThenWiped);
+  expect(result.idReuse.reused).toBeGreaterThan(0);
+  expect(result.idReuse.detected).toBeGreaterThan(0);
+});
