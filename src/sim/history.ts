@@ -36,6 +36,8 @@ export class History {
    * {@link opKey}s: an id re-created devices write again names several ops, of which only some were lost.
    */
   private readonly lost = new Set<string>();
+  /** The ids of the lost ops: a cheap first test on every merged op, before building its key. */
+  private readonly lostIds = new Set<string>();
   /**
    * Lost ops a device merged afterwards all the same (their frame was still in flight, or replayed): still lost
    * for the acked-writes checker (the copy that surfaced may die again unsynced), but their id is no longer free.
@@ -60,7 +62,7 @@ export class History {
     if (this.lost.size === 0 && !this.reuseExpected) return;
     for (const op of ops) {
       const id = opIdString(op);
-      if (this.isLost(op)) this.resurfaced.add(opKey(op));
+      if (this.lostIds.has(id) && this.lost.has(opKey(op))) this.resurfaced.add(opKey(op));
       const known = this.committed.get(id);
       if (known !== undefined && !sameOp(known, op) && !this.reusedIds.includes(id)) this.reusedIds.push(id);
     }
@@ -68,12 +70,13 @@ export class History {
 
   /** True when `op` (this very op, not just its id) was destroyed with no other copy left. */
   isLost(op: Op): boolean {
-    return this.lost.size > 0 && this.lost.has(opKey(op));
+    return this.lost.size > 0 && this.lostIds.has(opIdString(op)) && this.lost.has(opKey(op));
   }
 
   /** Records that `op` was destroyed and no device holds it. */
   markLost(op: Op): void {
     this.lost.add(opKey(op));
+    this.lostIds.add(opIdString(op));
   }
 
   /** Records ops a replica committed locally. */
