@@ -113,13 +113,13 @@ export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: 
   out.varint(ops.length);
   out.varint(ops.length === 0 ? 0 : baseWall);
   out.varint(keys === undefined ? 0 : keys.length);
+  // The text: the key table (or every key, filled in below), then the values, appended in a second pass
+  // instead of through an array of their own (a million-op catch-up would build it only to copy it).
   const text: unknown[] = keys ?? new Array(ops.length);
-  const values: unknown[] = [];
   let previousSeq = 0;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i] as Op;
-    const isSet = op.type === 'set';
-    out.varint((replicaIndex.get(op.replica) as number) * 2 + (isSet ? 1 : 0));
+    out.varint((replicaIndex.get(op.replica) as number) * 2 + (op.type === 'set' ? 1 : 0));
     const delta = op.seq - previousSeq;
     out.varint(delta >= 0 ? delta * 2 : -delta * 2 - 1);
     previousSeq = op.seq;
@@ -127,9 +127,11 @@ export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: 
     out.varint(op.logical);
     if (keys === undefined) text[i] = op.key;
     else out.varint(keyIndexes[i] as number);
-    if (isSet) values.push(op.value);
   }
-  for (const value of values) text.push(value);
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as Op;
+    if (op.type === 'set') text.push(op.value);
+  }
   out.text(JSON.stringify(text));
 }
 
