@@ -26,6 +26,8 @@ const textEncoder = new TextEncoder();
 const OP_BYTES_MIN = 4;
 /** A key table is written when the distinct keys are at most this share of the ops. */
 const KEY_TABLE_SHARE_MAX = 0.5;
+/** Smallest batch that gets a key table: below it the table saves a few bytes for a map's cost. */
+const KEY_TABLE_OPS_MIN = 4;
 /** Longest varint accepted: 8 x 7 bits covers every safe integer. */
 const VARINT_BYTES_MAX = 8;
 
@@ -137,8 +139,7 @@ export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: 
 
 /** The key table for `ops` (and each op's index in `keyIndexes`), or undefined when keys repeat too little to pay. */
 function keyTableFor(ops: readonly Op[]): string[] | undefined {
-  // A batch smaller than this has too few ops for a table to save much; skip the map.
-  if (ops.length < 4) return undefined;
+  if (ops.length < KEY_TABLE_OPS_MIN) return undefined;
   if (keyIndexes.length < ops.length) keyIndexes = new Uint32Array(Math.max(ops.length, 2 * keyIndexes.length));
   const distinctMax = Math.floor(ops.length * KEY_TABLE_SHARE_MAX);
   const keys: string[] = [];
