@@ -2,7 +2,7 @@
  * The sync protocol's wire format. Every frame is `[version: u8][type: u8][body]`.
  *
  * Version 3 (written): the body is `[varint n][n bytes: UTF-8 JSON header object]`, and in ops and snapshot
- * frames the header lists the batch's replica ids (`r`) and a binary op block follows (`src/core/op-block.ts`:
+ * frames the header lists the batch's replica ids (`r`) and a binary op block follows (`src/sync/op-block.ts`:
  * varint columns plus one JSON array of keys and values, the keys as a table of distinct keys when they
  * repeat). Version 2 (still read): the same with every key inline in the block. Version 1 (still read): the
  * body is one UTF-8 JSON object whose `o` field holds the batch in the shared JSON op encoding (`opsToWire`).
@@ -13,7 +13,7 @@
  */
 import { opsFromParsedJson } from '../core/codec.js';
 import { DecodeError, MalformedOpError } from '../core/errors.js';
-import { ByteReader, ByteWriter, readOpBlock, writeOpBlock } from '../core/op-block.js';
+import { ByteReader, ByteWriter, readOpBlock, writeOpBlock } from './op-block.js';
 import type { Op } from '../core/op.js';
 import { REPLICA_ID_LENGTH_MAX } from '../core/op.js';
 import { validateVersionVector, type VersionVector } from '../core/version-vector.js';

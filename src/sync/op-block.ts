@@ -16,8 +16,8 @@
  * Replica ids are not in the block: the caller passes its table (the frame header lists it).
  * The reader is strict: a truncated, overlong or inconsistent block, or a malformed op, is a {@link DecodeError}.
  */
-import { DecodeError, MalformedOpError } from './errors.js';
-import { type Op, opFromParsedJson } from './op.js';
+import { DecodeError, MalformedOpError } from '../core/errors.js';
+import { type Op, opFromParsedJson } from '../core/op.js';
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
