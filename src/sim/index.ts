@@ -7,6 +7,6 @@ export { Prng, ZipfSampler } from './prng.js';
 export { excerptFor, failureReport, percentile, percentiles, replayCommand, summarize } from './report.js';
 export { type ShrinkResult, shrinkPlan, shrinkSchedule, type TrialRun } from './shrink.js';
 export { type ConvergenceMeasure, type RunHooks, runSimulation, type SimResult } from './simulator.js';
-export { crc32, type RecoveryReport, SimMedium, SimStorage } from './storage.js';
+export { type RecoveryReport, SimMedium, SimStorage } from './storage.js';
 export { checkDeterminism, type DeterminismReport, firstTraceDifference } from './determinism.js';
 export { renderTimeline } from './timeline.js';

@@ -1,10 +1,11 @@
 /**
  * Simulated storage with faults. A `SimMedium` is the device's disk: framed,
- * checksummed records (`[length u32][crc32 u32][op batch]`) of which only the
+ * checksummed records (`[length u32][crc32c u32][op batch]`) of which only the
  * synced ones survive a crash; the last unsynced one may be left torn. Bit
  * flips damage synced records; `load` verifies every record and keeps only the
  * valid prefix, so damaged bytes are detected and never applied.
  */
+import { crc32c } from '../core/crc32c.js';
 import { decodeOps, encodeOps } from '../core/codec.js';
 import type { Op } from '../core/op.js';
 import { opIdString } from '../core/op.js';
@@ -56,7 +57,7 @@ export class SimMedium {
   private verified: { count: number; batches: Op[][] } | undefined;
 
   /**
-   * The synced records as raw bytes (`[length u32][crc32 u32][op batch]`), for tests that damage them by hand.
+   * The synced records as raw bytes (`[length u32][crc32c u32][op batch]`), for tests that damage them by hand.
    * Reading them exposes the bytes to change, so recovery verifies every one of them afterwards.
    */
   get records(): Uint8Array[] {
@@ -162,13 +163,13 @@ function bytesOf(record: StoredRecord): Uint8Array {
   return record.bytes;
 }
 
-/** `[length u32][crc32 u32][op batch]`. */
+/** `[length u32][crc32c u32][op batch]`. */
 function encodeRecord(ops: readonly Op[]): Uint8Array {
   const payload = encodeOps(ops);
   const bytes = new Uint8Array(HEADER_BYTES + payload.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, payload.length);
-  view.setUint32(4, crc32(payload));
+  view.setUint32(4, crc32c(payload));
   bytes.set(payload, HEADER_BYTES);
   return bytes;
 }
@@ -245,22 +246,5 @@ function verify(record: Uint8Array): RecoveryReport['reason'] {
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const length = view.getUint32(0);
   if (record.length !== HEADER_BYTES + length) return record.length < HEADER_BYTES + length ? 'torn' : 'checksum';
-  return crc32(record.subarray(HEADER_BYTES)) === view.getUint32(4) ? 'none' : 'checksum';
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE) of `bytes`. */
-export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = (CRC_TABLE[(crc ^ (bytes[i] as number)) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crc32c(record.subarray(HEADER_BYTES)) === view.getUint32(4) ? 'none' : 'checksum';
 }

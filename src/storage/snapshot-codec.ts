@@ -14,7 +14,7 @@ import { JSON_DEPTH_MAX, type JsonValue } from '../core/json.js';
 import { KEY_LENGTH_MAX, type Op, REPLICA_ID_LENGTH_MAX, SEQ_MAX } from '../core/op.js';
 import type { Snapshot, StorageMeta } from '../core/storage.js';
 import { validateVersionVector } from '../core/version-vector.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../core/crc32c.js';
 
 /** Snapshot payload version written by this code (1 is still read). */
 export const SNAPSHOT_PAYLOAD_VERSION = 2;

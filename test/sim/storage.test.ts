@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/core/op.js';
 import { Replica } from '../../src/core/replica.js';
 import { Prng } from '../../src/sim/prng.js';
-import { crc32, SimMedium, SimStorage } from '../../src/sim/storage.js';
+import { SimMedium, SimStorage } from '../../src/sim/storage.js';
 
 const immediate = { afterFsync: (callback: () => void) => callback(), ackBeforeSync: false };
 const op = (seq: number, value: number): Op => ({ replica: 'r', seq, wall: seq, logical: 0, key: `k${seq % 3}`, type: 'set', value });
@@ -16,10 +16,6 @@ async function mediumWith(batches: number): Promise<SimMedium> {
 }
 
 describe('simulated storage', () => {
-  it('computes the standard CRC-32', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-  });
-
   it('round-trips appended batches through recovery', async () => {
     const medium = await mediumWith(5);
     const { batches, report } = medium.recover();

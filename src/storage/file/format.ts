@@ -8,7 +8,7 @@
  * Snapshot file `snap-<index>.snap`: header with magic "TSNP", then exactly one record.
  * All integers little-endian.
  */
-import { crc32c } from '../crc32c.js';
+import { crc32c } from '../../core/crc32c.js';
 
 /** Version of the segment and snapshot format written by this code. */
 export const FILE_FORMAT_VERSION = 1;
