@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CryptoFailedError } from '../src/core/errors.js';
+import { CryptoFailedError } from '../src/crypto/errors.js';
 import { type Aead, nobleAead, webCryptoAead } from '../src/crypto/aead.js';
 import { EnvelopeOpener, EnvelopeSealer } from '../src/crypto/envelope.js';
 import { seededRandomBytes } from '../src/crypto/random-bytes.js';

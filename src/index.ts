@@ -4,6 +4,7 @@
  */
 export * from './core/index.js';
 export * from './sync/index.js';
+export * from './storage/errors.js';
 export * from './storage/indexeddb/index.js';
 export * from './crypto/index.js';
 export * from './client/index.js';

@@ -8,6 +8,7 @@ export * from './storage/file/index.js';
 export * as sim from './sim/index.js';
 /** Pluggable simulator targets: the adapter interface, the Tidelog/Yjs/Automerge adapters, `runTarget`. */
 export * as simTargets from './sim/targets/index.js';
+export { TargetUnavailableError } from './sim/targets/errors.js';
 export * from './relay/index.js';
 export { type NodeSyncedReplicaOptions, openSyncedReplicaNode } from './client/node.js';
 export { nodeAead } from './crypto/node-aead.js';

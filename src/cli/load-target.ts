@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError, TargetUnavailableError } from '../core/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { TargetUnavailableError } from '../sim/targets/errors.js';
 import { BUILTIN_TARGETS, tidelogTarget } from '../sim/targets/index.js';
 import { type CrdtTarget, isCrdtTarget } from '../sim/targets/target.js';
 

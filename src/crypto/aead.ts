@@ -5,7 +5,7 @@
  * Both produce the same bytes: ciphertext followed by a 16-byte tag.
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { InvalidKeyMaterialError, TamperedEnvelopeError } from '../core/errors.js';
+import { InvalidKeyMaterialError, TamperedEnvelopeError } from './errors.js';
 
 /** Bytes of an AES-256 key. */
 export const AEAD_KEY_BYTES = 32;

@@ -1,5 +1,5 @@
 /** Base64url (RFC 4648 §5, no padding) without Buffer, so it runs in browsers too. */
-import { InvalidKeyMaterialError } from '../core/errors.js';
+import { InvalidKeyMaterialError } from './errors.js';
 
 const ALPHABET_TEXT = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const ALPHABET: readonly string[] = ALPHABET_TEXT.split('');

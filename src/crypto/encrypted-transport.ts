@@ -4,7 +4,8 @@
  * not open is dropped and counted, so the sync protocol above only ever sees
  * authentic plaintext and the transport below only ever sees ciphertext.
  */
-import { CryptoFailedError, type CryptoFailureReason, InvalidArgumentError } from '../core/errors.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { CryptoFailedError, type CryptoFailureReason } from './errors.js';
 import type { Transport, TransportListener } from '../sync/transport.js';
 import type { Aead } from './aead.js';
 import { EnvelopeOpener, EnvelopeSealer } from './envelope.js';

@@ -13,7 +13,7 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { InvalidKeyMaterialError, KeyExhaustedError, TruncatedEnvelopeError, UnsupportedVersionError, WrongKeyError, WrongSenderError } from '../core/errors.js';
+import { InvalidKeyMaterialError, KeyExhaustedError, TruncatedEnvelopeError, UnsupportedVersionError, WrongKeyError, WrongSenderError } from './errors.js';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type Aead, type AeadKey, defaultAead } from './aead.js';
 import { type RandomBytes, systemRandomBytes } from './random-bytes.js';
 import type { RoomKey } from './room-key.js';

@@ -1,6 +1,7 @@
 /** End-to-end encryption: room keys, AES-256-GCM envelopes and the encrypting transport decorator. Browser-safe. */
 export { AEAD_KEY_BYTES, AEAD_NONCE_BYTES, AEAD_TAG_BYTES, type Aead, type AeadKey, defaultAead, nobleAead, webCryptoAead } from './aead.js';
 export { fromBase64Url, toBase64Url } from './base64url.js';
+export * from './errors.js';
 export { EncryptedTransport, type EncryptedTransportOptions, type EncryptedTransportStats } from './encrypted-transport.js';
 export {
   ENVELOPE_OVERHEAD_BYTES,

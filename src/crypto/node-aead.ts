@@ -5,7 +5,7 @@
  * the copies on the way (relay bench: ~0.2 us per op less on every reader and on the writer).
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { InvalidKeyMaterialError, TamperedEnvelopeError } from '../core/errors.js';
+import { InvalidKeyMaterialError, TamperedEnvelopeError } from './errors.js';
 import { AEAD_KEY_BYTES, AEAD_TAG_BYTES, type Aead, type AeadKey } from './aead.js';
 
 /** AES-256-GCM on `node:crypto`. */

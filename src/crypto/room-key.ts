@@ -6,7 +6,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { InvalidKeyMaterialError, UnsupportedVersionError } from '../core/errors.js';
+import { InvalidKeyMaterialError, UnsupportedVersionError } from './errors.js';
 import { fromBase64Url, toBase64Url } from './base64url.js';
 import { type RandomBytes, systemRandomBytes } from './random-bytes.js';
 

@@ -117,7 +117,7 @@ describe('openSyncedReplicaNode with encryption at rest', () => {
     const { mkdtemp, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { WrongKeyError } = await import('../../src/core/errors.js');
+    const { WrongKeyError } = await import('../../src/crypto/errors.js');
     const dir = await mkdtemp(join(tmpdir(), 'tidelog-synced-'));
     try {
       const key = generateRoomKey();

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StorageCorruptError, TamperedEnvelopeError, WrongKeyError } from '../../src/core/errors.js';
+import { StorageCorruptError } from '../../src/core/errors.js';
+import { TamperedEnvelopeError, WrongKeyError } from '../../src/crypto/errors.js';
 import { MemoryStorage } from '../../src/core/memory-storage.js';
 import { Replica } from '../../src/core/replica.js';
 import { EncryptedStorage } from '../../src/crypto/encrypted-storage.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CryptoFailedError, TamperedEnvelopeError, TruncatedEnvelopeError, UnsupportedVersionError, WrongKeyError, WrongSenderError } from '../../src/core/errors.js';
+import { CryptoFailedError, TamperedEnvelopeError, TruncatedEnvelopeError, UnsupportedVersionError, WrongKeyError, WrongSenderError } from '../../src/crypto/errors.js';
 import { nobleAead, webCryptoAead } from '../../src/crypto/aead.js';
 import { ENVELOPE_OVERHEAD_BYTES, EnvelopeOpener, EnvelopeSealer } from '../../src/crypto/envelope.js';
 import { seededRandomBytes } from '../../src/crypto/random-bytes.js';

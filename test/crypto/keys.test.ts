@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CryptoFailedError, InvalidKeyMaterialError, UnsupportedVersionError } from '../../src/core/errors.js';
+import { CryptoFailedError, InvalidKeyMaterialError, UnsupportedVersionError } from '../../src/crypto/errors.js';
 import { fromBase64Url, toBase64Url } from '../../src/crypto/base64url.js';
 import { seededRandomBytes } from '../../src/crypto/random-bytes.js';
 import { generateRoomKey, roomKeyFromInvite, roomKeyFromPassphrase, roomKeyFromSecret, roomKeyToInvite } from '../../src/crypto/room-key.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CryptoFailedError, TamperedEnvelopeError } from '../../src/core/errors.js';
+import { CryptoFailedError, TamperedEnvelopeError } from '../../src/crypto/errors.js';
 import { nobleAead, webCryptoAead } from '../../src/crypto/aead.js';
 import { nodeAead } from '../../src/crypto/node-aead.js';
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/cli/load-target.js';
-import { TargetUnavailableError, TidelogError } from '../../src/core/errors.js';
+import { TidelogError } from '../../src/core/errors.js';
+import { TargetUnavailableError } from '../../src/sim/targets/errors.js';
 import { seededRandom } from '../../src/core/random.js';
 import { BUILTIN_TARGETS, type CrdtTarget, type TargetReplica } from '../../src/sim/targets/index.js';
 import { optionalImport } from '../../src/sim/targets/optional-import.js';

@@ -1,7 +1,7 @@
 /** One writer per IndexedDB database across tabs: the Web Lock taken at open and released at close. */
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { StorageLockedError } from '../../src/core/errors.js';
+import { StorageLockedError } from '../../src/storage/errors.js';
 import { Replica } from '../../src/core/replica.js';
 import { IndexedDbStorage } from '../../src/storage/indexeddb/idb-storage.js';
 import { MemoryLockManager } from '../support/lock-manager.js';

@@ -6,6 +6,7 @@ import { tidelogTarget } from './tidelog.js';
 import { yjsTarget } from './yjs.js';
 
 export { automergeTarget } from './automerge.js';
+export { TargetUnavailableError } from './errors.js';
 export { checksFor, runTargetChecks, type TargetCheckInput } from './checks.js';
 export type { IssuedWrite } from './history.js';
 export { shrinkTargetPlan } from './shrink.js';

@@ -3,7 +3,7 @@
  * devDependencies: the built library never imports them unless a simulation
  * asks for their target, and then a missing package is a typed error.
  */
-import { TargetUnavailableError } from '../../core/errors.js';
+import { TargetUnavailableError } from './errors.js';
 
 /** Imports `specifier`, or throws TargetUnavailableError naming the package to install. */
 export async function optionalImport<T>(specifier: string, target: string): Promise<T> {

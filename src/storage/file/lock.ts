@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { StorageLockedError } from '../../core/errors.js';
+import { StorageLockedError } from '../errors.js';
 
 /** Name of the lock file inside a database directory. */
 export const LOCK_FILE = 'LOCK';

@@ -4,7 +4,7 @@
  * numbers. Held for as long as the storage is open; the browser releases it
  * when the tab closes, crashes or navigates away.
  */
-import { StorageLockedError } from '../../core/errors.js';
+import { StorageLockedError } from '../errors.js';
 
 /** The part of the Web Locks API (`navigator.locks`) this module uses. */
 export interface LockManagerLike {
