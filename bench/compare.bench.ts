@@ -15,6 +15,8 @@ import { runMachine } from './compare/machine.js';
 import { progress, SizeBudget } from './compare/measure.js';
 import { runMemory } from './compare/memory.js';
 import { type Environment, environment, headlineFigures, ratio, writeReport } from './compare/report.js';
+import { runPerCall } from './compare/per-call.js';
+import { runSession } from './compare/session.js';
 import { runMerge, runSets } from './compare/sets.js';
 import type { MapSystem } from './compare/system.js';
 import { shortNumber } from './compare/svg.js';
@@ -26,11 +28,22 @@ import type { BenchResult, SuiteOptions } from './types.js';
 /** `COMPARE_SYSTEMS=tidelog,yjs` narrows a run while working on one system; the published report runs all. */
 const SYSTEMS = ALL_SYSTEMS.filter((s) => process.env.COMPARE_SYSTEMS === undefined || process.env.COMPARE_SYSTEMS.split(',').includes(s.name));
 
+/** `COMPARE_WORKLOADS=a-per-call,h-session` runs only those workload groups (while working on one); the published report runs all. */
+const WORKLOADS = process.env.COMPARE_WORKLOADS?.split(',');
+
+function wanted(group: string): boolean {
+  return WORKLOADS === undefined || WORKLOADS.some((w) => group.startsWith(w));
+}
+
+/** Keys of the per-call workload (the issue's reproduction: 200K writes over 1K keys). */
+const PER_CALL_KEYS = 1_000;
+
 /** Keys of the default key space. */
 const KEYS = 10_000;
 
 interface Plan {
   readonly ops: readonly number[];
+  readonly perCallOps: readonly number[];
   readonly memoryOps: readonly number[];
   readonly keysAt: number;
   readonly keys: readonly number[];
@@ -42,9 +55,10 @@ interface Plan {
 
 function plan(quick: boolean): Plan {
   return quick
-    ? { ops: [10_000, 100_000], memoryOps: [100_000], keysAt: 10_000, keys: [10, 10_000], replicasAt: 10_000, replicas: [2, 16], clients: [100, 1_000], iterationMsMax: 8_000 }
+    ? { ops: [10_000, 100_000], perCallOps: [10_000, 200_000], memoryOps: [100_000], keysAt: 10_000, keys: [10, 10_000], replicasAt: 10_000, replicas: [2, 16], clients: [100, 1_000], iterationMsMax: 8_000 }
     : {
         ops: [10_000, 100_000, 1_000_000],
+        perCallOps: [10_000, 200_000, 1_000_000],
         memoryOps: [10_000, 100_000, 1_000_000],
         keysAt: 100_000,
         keys: [100, 1_000, 100_000],
@@ -65,18 +79,30 @@ function coldVariants(system: MapSystem): ColdVariant[] {
  * system always inherits the JIT and heap state of the same predecessor.
  */
 async function runAll(ctx: RunContext, p: Plan): Promise<void> {
-  const each = async (label: string, work: (system: MapSystem) => Promise<void>): Promise<void> => {
+  const each = async (group: string, label: string, work: (system: MapSystem) => Promise<void>): Promise<void> => {
+    if (!wanted(group)) return;
     progress(label);
     for (const system of SYSTEMS) await work(system);
   };
-  for (const ops of p.ops) await each(`(a) ${ops} sets`, (s) => runSets(ctx, s, ops, KEYS, 'ops'));
-  for (const keys of p.keys) await each(`(a) ${p.keysAt} sets over ${keys} keys`, (s) => runSets(ctx, s, p.keysAt, keys, 'keys'));
-  for (const workload of YCSB_WORKLOADS) for (const ops of p.ops) await each(`(b) YCSB ${workload.id}, ${ops} ops`, (s) => runYcsb(ctx, s, workload, ops));
-  for (const variant of B3_VARIANTS) for (const clients of p.clients) await each(`(c) ${variant.title}, ${clients} clients`, (s) => runB3(ctx, s, variant, clients));
-  for (const ops of p.ops) await each(`(d) merge ${ops} remote ops`, (s) => runMerge(ctx, s, ops, KEYS, 1, 'ops'));
-  for (const replicas of p.replicas) await each(`(d) merge ${replicas} replicas`, (s) => runMerge(ctx, s, p.replicasAt, KEYS, replicas, 'replicas'));
-  for (const ops of p.ops) await each(`(e, f) encode, decode, cold open at ${ops} ops`, (s) => runEncoding(ctx, s, ops, KEYS, coldVariants(s)));
-  for (const ops of p.memoryOps) await each(`(g) memory at ${ops} ops`, (s) => runMemory(ctx, s, ops));
+  const all = async (group: string, label: string, work: () => Promise<void>): Promise<void> => {
+    if (!wanted(group)) return;
+    progress(label);
+    await work();
+  };
+  for (const ops of p.perCallOps) {
+    for (const awaitEach of [false, true]) {
+      await all('a-per-call', `(a) ${ops} writes, a set per call, ${awaitEach ? 'each awaited' : 'last awaited'}`, () => runPerCall(ctx, SYSTEMS, ops, PER_CALL_KEYS, awaitEach));
+    }
+  }
+  for (const ops of p.ops) await each('a-sets', `(a) ${ops} sets`, (s) => runSets(ctx, s, ops, KEYS, 'ops'));
+  for (const keys of p.keys) await each('a-sets', `(a) ${p.keysAt} sets over ${keys} keys`, (s) => runSets(ctx, s, p.keysAt, keys, 'keys'));
+  for (const workload of YCSB_WORKLOADS) for (const ops of p.ops) await each('b-ycsb', `(b) YCSB ${workload.id}, ${ops} ops`, (s) => runYcsb(ctx, s, workload, ops));
+  for (const variant of B3_VARIANTS) for (const clients of p.clients) await each('c-b3', `(c) ${variant.title}, ${clients} clients`, (s) => runB3(ctx, s, variant, clients));
+  for (const ops of p.ops) await each('d-merge', `(d) merge ${ops} remote ops`, (s) => runMerge(ctx, s, ops, KEYS, 1, 'ops'));
+  for (const ops of p.ops) await each('h-session', `(h) catch-up through the sync exchange, ${ops} ops over ${ops / 10} keys`, (s) => runSession(ctx, s, ops, ops / 10));
+  for (const replicas of p.replicas) await each('d-merge', `(d) merge ${replicas} replicas`, (s) => runMerge(ctx, s, p.replicasAt, KEYS, replicas, 'replicas'));
+  for (const ops of p.ops) await each('e-encode', `(e, f) encode, decode, cold open at ${ops} ops`, (s) => runEncoding(ctx, s, ops, KEYS, coldVariants(s)));
+  for (const ops of p.memoryOps) await each('g-memory', `(g) memory at ${ops} ops`, (s) => runMemory(ctx, s, ops));
 }
 
 function machineSection(figures: readonly Figure[]): string[] {
@@ -169,6 +195,8 @@ export function writeCompareReport(dir: string, env: Environment, figures: reado
     '- (c) applies each client’s update on its own, as crdt-benchmarks does, for every system (Loro’s `importBatch` and Automerge’s `applyChanges` on many changes at once would be faster; so would one `applyRemote` of all the ops).',
     '- Where Tidelog’s time goes, from `node --cpu-prof` profiles of these workloads: [docs/benchmarks.md](../../docs/benchmarks.md).',
     '- Writes are committed every 1,000 ops for every system (a Yjs transaction, an Automerge change, a Loro commit; Tidelog calls `set` per op and awaits the last promise of the 1,000: group commit folds them into one append to `MemoryStorage`).',
+    '- (a-per-call) is the pattern applications use: a `set` per call, 1,000 keys. `await last`: Tidelog awaits only the last of the N promises, the others take all N writes in one transaction / change / commit (their cheapest way to take N calls: the kindest comparison for them). `await each`: every Tidelog write awaited; Yjs `map.set` outside a transaction (one transaction each), Loro `set` + `commit()`, Automerge one `change` per write.',
+    '- (h-session) measures what a sync really sends, against (e), which encodes the whole state as one message: Tidelog two `SyncSession`s over a `MemoryRoom` (frames of at most 1,000 ops, session defaults); Yjs sync steps 1 and 2 of y-protocols (state vectors, then `encodeStateAsUpdate` from the other side\'s vector; the v2 encoding\'s bytes are in the Yjs figure\'s note in compare.json); Loro version vectors then `export({ mode: \'update\' })`; Automerge its own sync protocol. Time is CPU time of both ends, in one process.',
     '',
   ];
   writeReport(dir, env, figures, { sections: [...machineSection(figures), ...relaySection(), ...objectNote] });

@@ -31,7 +31,7 @@ function fromStored(value: unknown): Value | undefined {
 }
 
 class AutomergeDoc implements MapDoc {
-  constructor(private doc: A.Doc<Root>) {}
+  constructor(public doc: A.Doc<Root>) {}
 
   async write(fill: (writer: Writer) => void): Promise<void> {
     this.doc = A.change(this.doc, (root) =>
@@ -41,6 +41,47 @@ class AutomergeDoc implements MapDoc {
         },
       }),
     );
+  }
+
+  async writePerCall(keys: readonly string[], from: number, to: number, awaitEach: boolean): Promise<void> {
+    const n = keys.length;
+    if (awaitEach) {
+      for (let i = from; i < to; i++) {
+        this.doc = A.change(this.doc, (root) => {
+          root[keys[i % n] as string] = i;
+        });
+      }
+      return;
+    }
+    this.doc = A.change(this.doc, (root) => {
+      for (let i = from; i < to; i++) root[keys[i % n] as string] = i;
+    });
+  }
+
+  async catchUp(reader: MapDoc): Promise<{ bytes: number; messages: number }> {
+    const other = reader as AutomergeDoc;
+    let mine = A.initSyncState();
+    let theirs = A.initSyncState();
+    let bytes = 0;
+    let messages = 0;
+    for (let round = 0; round < 1_000; round++) {
+      const [nextMine, toReader] = A.generateSyncMessage(this.doc, mine);
+      mine = nextMine;
+      if (toReader !== null) {
+        bytes += toReader.byteLength;
+        messages += 1;
+        [other.doc, theirs] = A.receiveSyncMessage(other.doc, theirs, toReader);
+      }
+      const [nextTheirs, toWriter] = A.generateSyncMessage(other.doc, theirs);
+      theirs = nextTheirs;
+      if (toWriter !== null) {
+        bytes += toWriter.byteLength;
+        messages += 1;
+        [this.doc, mine] = A.receiveSyncMessage(this.doc, mine, toWriter);
+      }
+      if (toReader === null && toWriter === null) return { bytes, messages };
+    }
+    throw new Error('automerge sync did not finish in 1,000 rounds');
   }
 
   get(key: string): Value | undefined {

@@ -1,5 +1,5 @@
 /** The record every comparison workload produces, and the run context they share. */
-import { progress, type SizeBudget, type TrialPlan, type TrialResult, trial } from './measure.js';
+import { median, progress, type SizeBudget, type TrialPlan, type TrialResult, trial } from './measure.js';
 import type { SystemName } from './system.js';
 
 /** What a scaling series varies. */
@@ -24,6 +24,12 @@ export interface Figure {
   readonly cpuMs?: number;
   /** Wall time of the fastest iteration, ms (stretched by whatever else ran on the machine). */
   readonly wallMs?: number;
+  /** The spread over the timed iterations (rounds): median and slowest CPU time, ms, and how many there were. */
+  readonly cpuMsMedian?: number;
+  readonly cpuMsMax?: number;
+  readonly rounds?: number;
+  /** Messages a sync exchange needed (h-session). */
+  readonly messages?: number;
   /** A non-throughput figure in `unit`. */
   readonly value?: number;
   readonly unit?: string;
@@ -48,7 +54,14 @@ export function iterationsFor(ctx: RunContext, ops: number): number {
   return ctx.quick ? 3 : 5;
 }
 
-type FigureBase = Omit<Figure, 'opsPerSecond' | 'cpuMs' | 'wallMs' | 'skipped'>;
+/** The part of a figure a workload names before it is measured. */
+export type FigureBase = Omit<Figure, 'opsPerSecond' | 'cpuMs' | 'wallMs' | 'skipped' | 'cpuMsMedian' | 'cpuMsMax' | 'rounds'>;
+
+/** The throughput fields of a figure from the CPU times of its timed iterations (best, median, slowest). */
+export function spreadFields(ops: number, cpuSamplesMs: readonly number[], wallMs: number): Pick<Figure, 'opsPerSecond' | 'cpuMs' | 'wallMs' | 'cpuMsMedian' | 'cpuMsMax' | 'rounds'> {
+  const best = Math.min(...cpuSamplesMs);
+  return { opsPerSecond: (ops * 1000) / best, cpuMs: best, wallMs, cpuMsMedian: median(cpuSamplesMs), cpuMsMax: Math.max(...cpuSamplesMs), rounds: cpuSamplesMs.length };
+}
 
 /**
  * Measures one throughput figure unless the budget says the size is too slow
@@ -79,7 +92,7 @@ export async function measured<S>(
   progress(
     `${label}: ${formatRate(opsPerSecond)} ops per CPU-s (best CPU ${result.cpuMs.toFixed(1)} ms; wall best ${result.minMs.toFixed(1)} ms, mean ${result.meanMs.toFixed(1)} ms; ${result.samples} runs, checked)`,
   );
-  ctx.figures.push({ ...base, opsPerSecond, cpuMs: result.cpuMs, wallMs: result.minMs });
+  ctx.figures.push({ ...base, ...spreadFields(base.ops, result.cpuSamplesMs, result.minMs) });
   return result;
 }
 

@@ -1,5 +1,5 @@
 /** Loro behind the compared-system interface: one `LoroMap`, objects as nested `LoroMap` containers, one `commit()` per transaction. */
-import { LoroDoc, LoroMap, type VersionVector } from 'loro-crdt';
+import { LoroDoc, LoroMap, VersionVector } from 'loro-crdt';
 import type { MapDoc, MapSystem, Value, Writer } from './system.js';
 import { packageVersion } from './versions.js';
 
@@ -8,7 +8,7 @@ const VERSION = packageVersion('loro-crdt');
 class LoroMapDoc implements MapDoc {
   private readonly map: LoroMap;
 
-  constructor(private readonly doc: LoroDoc) {
+  constructor(readonly doc: LoroDoc) {
     this.map = doc.getMap('m');
   }
 
@@ -26,6 +26,32 @@ class LoroMapDoc implements MapDoc {
       },
     });
     this.doc.commit();
+  }
+
+  async writePerCall(keys: readonly string[], from: number, to: number, awaitEach: boolean): Promise<void> {
+    const map = this.map;
+    const doc = this.doc;
+    const n = keys.length;
+    if (awaitEach) {
+      for (let i = from; i < to; i++) {
+        map.set(keys[i % n] as string, i);
+        doc.commit();
+      }
+      return;
+    }
+    for (let i = from; i < to; i++) map.set(keys[i % n] as string, i);
+    doc.commit();
+  }
+
+  async catchUp(reader: MapDoc): Promise<{ bytes: number; messages: number }> {
+    const other = (reader as LoroMapDoc).doc;
+    const mine = this.doc.oplogVersion().encode();
+    const theirs = other.oplogVersion().encode();
+    const toReader = this.doc.export({ mode: 'update', from: VersionVector.decode(theirs) });
+    const toWriter = other.export({ mode: 'update', from: VersionVector.decode(mine) });
+    other.import(toReader);
+    this.doc.import(toWriter);
+    return { bytes: mine.byteLength + theirs.byteLength + toReader.byteLength + toWriter.byteLength, messages: 4 };
   }
 
   get(key: string): Value | undefined {

@@ -37,6 +37,23 @@ export interface TrialResult {
   readonly cpuMs: number;
   /** Iterations timed. */
   readonly samples: number;
+  /** CPU time of every timed iteration, ms, in the order run (for the median and range). */
+  readonly cpuSamplesMs: readonly number[];
+}
+
+/** The median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Runs the wall clock and this process's CPU clock around `work`; returns both, in ms. */
+export async function timed(work: () => Promise<void>): Promise<{ wallMs: number; cpuMs: number }> {
+  const cpuStart = cpuNowMs();
+  const wallStart = performance.now();
+  await work();
+  return { wallMs: performance.now() - wallStart, cpuMs: Math.max(cpuNowMs() - cpuStart, 0.001) };
 }
 
 function cpuNowMs(): number {
@@ -100,7 +117,13 @@ export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
     throw error;
   }
   if (cpuSamplesMs.length === 0) throw new Error(`${plan.label}: no timed iteration recorded its CPU time`);
-  return { meanMs: result.latency.mean, minMs: result.latency.min, cpuMs: Math.max(Math.min(...cpuSamplesMs), 0.001), samples: result.latency.samplesCount };
+  return {
+    meanMs: result.latency.mean,
+    minMs: result.latency.min,
+    cpuMs: Math.max(Math.min(...cpuSamplesMs), 0.001),
+    samples: result.latency.samplesCount,
+    cpuSamplesMs: cpuSamplesMs.map((ms) => Math.max(ms, 0.001)),
+  };
 }
 
 /**

@@ -57,7 +57,13 @@ function figureValue(figure: Figure): number | undefined {
 function cell(figure: Figure | undefined): string {
   if (figure === undefined) return '–';
   if (figure.skipped !== undefined) return 'skipped';
-  if (figure.opsPerSecond !== undefined) return `${shortNumber(figure.opsPerSecond)}/s (${shortNumber(figure.cpuMs ?? 0)} ms)`;
+  if (figure.opsPerSecond !== undefined) {
+    const best = `${shortNumber(figure.opsPerSecond)}/s (${shortNumber(figure.cpuMs ?? 0)} ms)`;
+    if (figure.rounds === undefined || figure.rounds < 2 || figure.cpuMsMedian === undefined || figure.cpuMsMax === undefined) return best;
+    // The spread over rounds: the median, and the slowest to the best.
+    const rate = (ms: number): string => shortNumber((figure.ops * 1000) / ms);
+    return `${best}; med ${rate(figure.cpuMsMedian)}, ${rate(figure.cpuMsMax)}–${rate(figure.cpuMs as number)}`;
+  }
   return `${shortNumber(figure.value ?? 0)} ${figure.unit ?? ''}`.trim();
 }
 
@@ -70,10 +76,21 @@ export function ratio(tidelog: Figure | undefined, other: Figure | undefined): n
   return higherIsBetter(tidelog) ? t / o : o / t;
 }
 
-function ratioCell(r: number | undefined): string {
+/** The same ratio at the median of each side's rounds, when both have several. */
+export function medianRatio(tidelog: Figure | undefined, other: Figure | undefined): number | undefined {
+  if (tidelog?.cpuMsMedian === undefined || other?.cpuMsMedian === undefined || (tidelog.rounds ?? 0) < 2 || (other.rounds ?? 0) < 2) return undefined;
+  return other.cpuMsMedian / other.ops / (tidelog.cpuMsMedian / tidelog.ops);
+}
+
+function ratioText(r: number): string {
+  return r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toFixed(3);
+}
+
+function ratioCell(r: number | undefined, med?: number): string {
   if (r === undefined) return '–';
-  const text = r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toFixed(3);
-  return r >= 1 ? `**${text}×**` : `${text}×`;
+  const text = ratioText(r);
+  const shown = r >= 1 ? `**${text}×**` : `${text}×`;
+  return med === undefined ? shown : `${shown} (med ${ratioText(med)}×)`;
 }
 
 const OTHERS = SYSTEM_NAMES.filter((name) => name !== 'tidelog');
@@ -102,7 +119,7 @@ function table(series: readonly Figure[], axis: Axis): string[] {
   ];
   for (const x of xs) {
     const tl = find('tidelog', x);
-    lines.push(`| ${shortNumber(x)} | ${SYSTEM_NAMES.map((s) => cell(find(s, x))).join(' | ')} | ${OTHERS.map((o) => ratioCell(ratio(tl, find(o, x)))).join(' | ')} |`);
+    lines.push(`| ${shortNumber(x)} | ${SYSTEM_NAMES.map((s) => cell(find(s, x))).join(' | ')} | ${OTHERS.map((o) => ratioCell(ratio(tl, find(o, x)), medianRatio(tl, find(o, x)))).join(' | ')} |`);
   }
   return lines;
 }
@@ -193,7 +210,11 @@ function losses(figures: readonly Figure[]): string[] {
     })).filter((e) => e.r !== undefined && e.r < 1);
     if (beaten.length === 0) continue;
     const worse = higherIsBetter(tidelog as Figure) ? 'slower' : 'larger';
-    out.push(`- ${group} ${metric} at ${shortNumber(x)}: ${beaten.map((e) => `${(1 / (e.r as number)).toFixed(2)}× ${worse} than ${e.o}`).join(', ')}`);
+    const med = (o: string): string => {
+      const m = medianRatio(tidelog, at.find((f) => f.system === o));
+      return m === undefined ? '' : ` (median of rounds: ${m < 1 ? `${(1 / m).toFixed(2)}× ${worse}` : `${m.toFixed(2)}× better`})`;
+    };
+    out.push(`- ${group} ${metric} at ${shortNumber(x)}: ${beaten.map((e) => `${(1 / (e.r as number)).toFixed(2)}× ${worse} than ${e.o}${med(e.o)}`).join(', ')}`);
   }
   return out.length > 0 ? [...out, '', 'Why, and where the time goes: [docs/benchmarks.md](../../docs/benchmarks.md).'] : ['Nowhere at the headline sizes.'];
 }
@@ -209,7 +230,7 @@ function headline(figures: readonly Figure[]): string[] {
     const [group, metric] = key.split('|');
     const of = (s: SystemName): Figure | undefined => at.find((f) => f.system === s);
     lines.push(
-      `| ${group} ${metric} | ${shortNumber(x)} | ${SYSTEM_NAMES.map((s) => cell(of(s))).join(' | ')} | ${OTHERS.map((o) => ratioCell(ratio(of('tidelog'), of(o)))).join(' | ')} |`,
+      `| ${group} ${metric} | ${shortNumber(x)} | ${SYSTEM_NAMES.map((s) => cell(of(s))).join(' | ')} | ${OTHERS.map((o) => ratioCell(ratio(of('tidelog'), of(o)), medianRatio(of('tidelog'), of(o)))).join(' | ')} |`,
     );
   }
   return lines;
@@ -231,6 +252,7 @@ export function writeReport(dir: string, env: Environment, figures: readonly Fig
     'Ratios are **how many times better Tidelog is** (throughput: Tidelog ÷ other; bytes and memory: other ÷ Tidelog): above 1 Tidelog wins, below 1 it loses.',
     'Throughputs are **ops per CPU-second** of the best iteration (user + system CPU time of this process, all threads, so GC and JIT threads count),',
     'shown with that CPU time in ms: on a shared machine other processes stretch wall time but not CPU time. Wall times are in compare.json.',
+    'Where a figure ran several iterations (rounds), the cell adds the spread: `med` is the median round and the range runs from the slowest round to the best; the ratio adds the median of rounds against the median (`med`). The per-call workload (a-per-call) runs in alternating rounds: every round runs every system once.',
     'A size is skipped for a system when its projected time blows the run budget (the cell says so).',
     '',
     '## Headline',

@@ -36,6 +36,23 @@ export interface MapDoc {
   apply(update: Uint8Array): Promise<void>;
   /** Releases the replica. */
   close(): Promise<void>;
+  /**
+   * The per-call pattern (a \`set\` per call, as an application makes them): op i sets \`keys[i % keys.length]\` to
+   * \`i\`, for i in from..to-1. \`awaitEach\` false: nothing is awaited but the last write (the other systems get
+   * every write in one transaction / change / commit, the cheapest way they can take N separate calls);
+   * true: every write awaited, or committed, on its own (Yjs: \`map.set\` outside a transaction, Loro: \`set\` then
+   * \`commit()\`, Automerge: one \`change\` per write).
+   */
+  writePerCall(keys: readonly string[], from: number, to: number, awaitEach: boolean): Promise<void>;
+  /**
+   * Brings `reader` (a replica of the same system) up to date with this one through the system's own sync
+   * exchange, every message encoded and decoded as it would be on a network: Tidelog two \`SyncSession\`s over a
+   * \`MemoryRoom\`; Yjs sync steps 1 and 2 of y-protocols (state vectors, then \`encodeStateAsUpdate\` from the
+   * other's vector); Loro the version vectors then \`export({ mode: 'update', from })\`; Automerge its sync
+   * protocol (\`generateSyncMessage\` / \`receiveSyncMessage\` until both are done). Resolves with the bytes and
+   * messages that crossed, both ways. \`extra\` gives another encoding's bytes where a system has one (Yjs v2).
+   */
+  catchUp(reader: MapDoc): Promise<{ readonly bytes: number; readonly messages: number; readonly extra?: string }>;
   /** Tidelog only: compacts away the history and encodes what is left (winners of each key). */
   encodeCompacted?(): Promise<Uint8Array>;
 }

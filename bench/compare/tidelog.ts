@@ -3,7 +3,10 @@
  * the bytes Tidelog puts on the wire: one sync `ops` frame (version 2: binary op block, keys and values as JSON).
  */
 import { type Op, Replica, seededRandom, type VersionVector } from '../../src/core/index.js';
+import { MemoryRoom } from '../../src/sync/memory-transport.js';
 import { decodeMessage, encodeMessage } from '../../src/sync/messages.js';
+import { SyncSession } from '../../src/sync/session.js';
+import { vvDominates } from '../../src/core/version-vector.js';
 
 function encodeOps(ops: readonly Op[]): Uint8Array {
   return encodeMessage({ type: 'ops', from: 'compare', ops });
@@ -18,7 +21,7 @@ import type { MapDoc, MapSystem, Value, Writer } from './system.js';
 
 /** A `Replica` as a compared-system replica. */
 export class TidelogDoc implements MapDoc {
-  constructor(private readonly replica: Replica) {}
+  constructor(readonly replica: Replica) {}
 
   async write(fill: (writer: Writer) => void): Promise<void> {
     // Each set is its own call, as an application makes them; group commit folds them into one append.
@@ -30,6 +33,40 @@ export class TidelogDoc implements MapDoc {
       },
     });
     await last;
+  }
+
+  async writePerCall(keys: readonly string[], from: number, to: number, awaitEach: boolean): Promise<void> {
+    const replica = this.replica;
+    const n = keys.length;
+    if (awaitEach) {
+      for (let i = from; i < to; i++) await replica.set(keys[i % n] as string, i);
+      return;
+    }
+    let last: PromiseLike<unknown> | undefined;
+    for (let i = from; i < to; i++) last = replica.set(keys[i % n] as string, i);
+    await last;
+  }
+
+  async catchUp(reader: MapDoc): Promise<{ bytes: number; messages: number }> {
+    const other = (reader as TidelogDoc).replica;
+    const target = this.replica.versionVector();
+    const room = new MemoryRoom();
+    const writerSession = new SyncSession(this.replica, room.join());
+    const readerSession = new SyncSession(other, room.join());
+    const done = new Promise<void>((resolve) => {
+      const unsubscribe = other.subscribeOps(() => {
+        if (!vvDominates(other.versionVector(), target)) return;
+        unsubscribe();
+        resolve();
+      });
+    });
+    writerSession.start();
+    readerSession.start();
+    await done;
+    await Promise.all([writerSession.stop(), readerSession.stop()]);
+    const a = writerSession.status();
+    const b = readerSession.status();
+    return { bytes: a.bytesSent + b.bytesSent, messages: a.framesSent + b.framesSent };
   }
 
   get(key: string): Value | undefined {
