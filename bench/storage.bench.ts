@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { Bench, type Task } from 'tinybench';
 import { ManualClock, Replica } from '../src/core/index.js';
 import { FileStorage } from '../src/storage/file/index.js';
@@ -54,6 +55,67 @@ async function rawSyncRate(quick: boolean, dir: string): Promise<number> {
   return 1_000 / meanMs(bench.tasks[0] as Task);
 }
 
+/**
+ * The raw O_DSYNC write rate: one 64-byte `pwrite` per op on a descriptor opened with `O_DSYNC`, into a
+ * preallocated file, on the calling thread: the durable-write primitive the file log uses, with no CPU around it.
+ */
+function rawDsyncRate(quick: boolean, dir: string): number {
+  const file = path.join(dir, 'raw-dsync');
+  const slots = 4096;
+  fs.writeFileSync(file, Buffer.alloc(64 * slots));
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+  const bytes = Buffer.alloc(64, 2);
+  fs.fdatasyncSync(fd);
+  const deadline = performance.now() + (quick ? 300 : 1_000);
+  let writes = 0;
+  const started = performance.now();
+  while (performance.now() < deadline) {
+    fs.writeSync(fd, bytes, 0, 64, (writes % slots) * 64);
+    writes += 1;
+  }
+  const rate = (writes * 1_000) / (performance.now() - started);
+  fs.closeSync(fd);
+  fs.rmSync(file, { force: true });
+  return rate;
+}
+
+/** Ops per timed iteration of the durable set figure with `writers` writers (SQLite does the same count). */
+function opsPerIterationFor(quick: boolean, writers: number): number {
+  return Math.max(1, Math.floor(((quick ? 1 : 4) * Math.min(20_000, writers * 1_000)) / writers / (writers === 1 ? 4 : 1))) * writers;
+}
+
+/**
+ * SQLite through better-sqlite3, the store a user would otherwise pick: WAL journal, `synchronous=FULL` (every
+ * commit fsyncs the WAL), one table of (key, JSON value), the same upserts as the Tidelog figure with `grouping`
+ * writes per committed transaction (Tidelog's group size at that many writers).
+ */
+function sqliteUpserts(quick: boolean, dir: string, grouping: number): { opsPerSecond: number; syncMode: string } {
+  const db = new Database(path.join(dir, `sqlite-${grouping}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  const syncMode = `journal_mode=${String(db.pragma('journal_mode', { simple: true }))}, synchronous=${String(db.pragma('synchronous', { simple: true }))}`;
+  db.exec('CREATE TABLE kv (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID');
+  const upsert = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  // Every iteration writes new values: SQLite skips rewriting a row whose bytes did not change, and a
+  // transaction that dirtied no page commits without a sync.
+  const commit = db.transaction((from: number, to: number, valueBase: number) => {
+    for (let i = from; i < to; i++) upsert.run(keyNames[i % KEYS] as string, JSON.stringify(valueBase + i));
+  });
+  const ops = opsPerIterationFor(quick, grouping);
+  const iteration = (valueBase: number): void => {
+    for (let start = 0; start < ops; start += grouping) commit(start, Math.min(ops, start + grouping), valueBase);
+  };
+  iteration(0); // warmup, and the table holds the keys from here on (upserts update, as Tidelog's sets overwrite)
+  const timedIterations = quick ? 2 : 5;
+  const started = performance.now();
+  for (let i = 1; i <= timedIterations; i++) iteration(i * ops);
+  const opsPerSecond = (timedIterations * ops * 1_000) / (performance.now() - started);
+  const last = (db.prepare('SELECT value FROM kv WHERE key = ?').get(keyNames[(ops - 1) % KEYS]) as { value: string } | undefined)?.value;
+  check(last === JSON.stringify(timedIterations * ops + ops - 1), `sqlite last upsert visible (${last})`);
+  db.close();
+  return { opsPerSecond, syncMode };
+}
+
 interface SetFigure {
   readonly writers: number;
   readonly opsPerSecond: number;
@@ -81,8 +143,8 @@ function mainThreadCpuUs(): number | undefined {
 /** `writers` concurrent loops, each awaiting its own sets one by one. */
 async function setThroughput(quick: boolean, writers: number, durability: 'sync' | 'interval', blockingWriteOpsMin?: number): Promise<SetFigure> {
   const dir = tempDir();
-  const perWriter = Math.max(1, Math.floor(((quick ? 1 : 4) * Math.min(20_000, writers * 1_000)) / writers / (writers === 1 ? 4 : 1)));
-  const opsPerIteration = perWriter * writers;
+  const opsPerIteration = opsPerIterationFor(quick, writers);
+  const perWriter = opsPerIteration / writers;
   let replica: Replica | undefined;
   let storage: FileStorage | undefined;
   let syncsBefore = 0;
@@ -204,16 +266,25 @@ export async function storageSuite(opts: SuiteOptions): Promise<BenchResult[]> {
     // The disk is shared with other work and its fdatasync latency drifts a lot: measure the raw rate right
     // before each set figure, and compare each figure with the rate measured next to it.
     const rawRates: number[] = [];
-    const figures: { figure: SetFigure; rawRate: number }[] = [];
+    const dsyncRates: number[] = [];
+    const figures: { figure: SetFigure; rawRate: number; sqlite: { opsPerSecond: number; syncMode: string } }[] = [];
     for (const writers of [1, 10, 100, 1_000]) {
       const rawRate = await rawSyncRate(true, scratch);
       rawRates.push(rawRate);
-      figures.push({ figure: await setThroughput(opts.quick, writers, 'sync'), rawRate });
+      dsyncRates.push(rawDsyncRate(opts.quick, scratch));
+      // Tidelog and SQLite back to back at the same grouping, so the disk's drift hits both alike.
+      const figure = await setThroughput(opts.quick, writers, 'sync');
+      figures.push({ figure, rawRate, sqlite: sqliteUpserts(opts.quick, scratch, writers) });
     }
     results.push({
       name: 'raw write + fdatasync (same disk, same run)',
       opsPerSecond: rawRates.reduce((a, b) => a + b, 0) / rawRates.length,
       note: `one 64-byte write and one awaited fdatasync per op, the ceiling of per-op syncing; mean of ${rawRates.map((r) => Math.round(r)).join(', ')} measured before each set figure`,
+    });
+    results.push({
+      name: 'raw O_DSYNC write (same disk, same run)',
+      opsPerSecond: dsyncRates.reduce((a, b) => a + b, 0) / dsyncRates.length,
+      note: `one 64-byte pwrite per op on an O_DSYNC descriptor into preallocated space, on the calling thread (the file log's durable write, without its CPU); mean of ${dsyncRates.map((r) => Math.round(r)).join(', ')} measured before each set figure`,
     });
     for (const { figure, rawRate } of figures) {
       const writers = figure.writers;
@@ -229,6 +300,14 @@ export async function storageSuite(opts: SuiteOptions): Promise<BenchResult[]> {
         opsPerSecond: figure.opsPerSecond,
         group: 'group commit',
         note: `${figure.opsPerSync.toFixed(1)} ops per durable write; ${(figure.opsPerSecond / rawRate).toFixed(1)}x the raw fdatasync rate measured just before (${Math.round(rawRate)}/s); ${roundCost(figure)}${met}`,
+      });
+    }
+    for (const { figure, sqlite } of figures) {
+      results.push({
+        name: `SQLite upserts, ${figure.writers} per transaction (better-sqlite3, WAL, synchronous=FULL)`,
+        opsPerSecond: sqlite.opsPerSecond,
+        group: 'group commit',
+        note: `the same ${opsPerIterationFor(opts.quick, figure.writers).toLocaleString('en-US')} upserts per iteration as the Tidelog figure with ${figure.writers} writer${figure.writers === 1 ? '' : 's'}, measured right after it (${sqlite.syncMode}); Tidelog is ${(figure.opsPerSecond / sqlite.opsPerSecond).toFixed(2)}x this`,
       });
     }
     // The same 100 writers with every durable write on the thread pool (the event loop never blocks):
