@@ -42,7 +42,7 @@ describe('MaterializedState.warm', () => {
     while (release === undefined) await null;
     // The look-up ran while the append waited.
     // biome-ignore lint/complexity/useLiteralKeys: reads a private field (TypeScript allows it only in bracket form)
-    expect(replica['state'].lastWarmWins).toBe(1);
+    expect(replica['data'].state.lastWarmWins).toBe(1);
     expect(replica.get('k')).toBeUndefined();
     release();
     await pending;
