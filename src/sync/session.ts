@@ -5,13 +5,16 @@
  * as they happen. A peer behind the sender's compaction horizon gets the
  * horizon summary as a multi-part snapshot transfer that is applied whole.
  */
-import { encodeOps } from '../core/codec.js';
 import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogError } from '../core/errors.js';
-import { compareOps, type Op } from '../core/op.js';
+import type { Op } from '../core/op.js';
 import type { ApplyResult, OpsEvent, Replica } from '../core/replica.js';
-import { type VersionVector, vvCovers, vvDominates, vvEqual, vvMerge } from '../core/version-vector.js';
-import { decodeMessage, encodeMessage, HELD_RANGES_MAX, MessageType, peekEnvelope, type HelloMessage, type OpsMessage, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
+import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
+import { heldRanges, isHeld, opsAhead, streamsAdvanced } from './answer-window.js';
+import { decodeMessage, encodeMessage, type HelloMessage, MessageType, type OpsMessage, peekEnvelope, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
+import { type PeerState, PeerTable } from './peer-table.js';
+import { PushLog } from './push-log.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
+import { addSnapshotPart, SnapshotCutter, type SnapshotParts } from './snapshot-transfer.js';
 import type { Transport } from './transport.js';
 
 /** Options of a {@link SyncSession}. */
@@ -34,7 +37,7 @@ export interface SyncSessionOptions {
    * does not get the same ops over and over. After it, everything missing is sent again. Default 1,000 ms.
    */
   readonly resendAfterMs?: number;
-  /** Most peers remembered. Default 1,024. */
+  /** Most peers remembered; when full, the one heard from least recently is dropped. Default 1,024. */
   readonly peersMax?: number;
   /**
    * Decodes frames; {@link decodeMessage} by default. The simulator passes a memoized one so the
@@ -91,46 +94,6 @@ export interface SyncStatus {
 /** Room for the envelope around the op batch in an ops frame (header, sender and recipient ids). */
 const FRAME_OVERHEAD_BYTES = 320;
 
-/** Most pushes remembered for {@link SyncSession} resend decisions (one per local commit within `resendAfterMs`). */
-const PUSH_LOG_MAX = 4_096;
-
-/** One push of local ops to the room: its first and last own seq, and when it went out. */
-interface PushRecord {
-  readonly fromSeq: number;
-  readonly seq: number;
-  readonly atMs: number;
-}
-
-interface PendingTransfer {
-  readonly transferId: number;
-  readonly horizon: VersionVector;
-  readonly parts: (readonly Op[] | undefined)[];
-  received: number;
-}
-
-interface PeerState {
-  lastHelloSentMs: number;
-  transfer: PendingTransfer | undefined;
-  /** What the peer said it holds in its latest hello. */
-  versionVector: VersionVector | undefined;
-  /** The snapshot transfer last sent to this peer, and when. */
-  snapshotSent: { transferId: number; atMs: number } | undefined;
-  /**
-   * What we answered this peer with lately: per replica, the seq up to which it should now hold ops (`vv`);
-   * what the peer held when the record was last confirmed alive (`acked`), and when (`atMs`).
-   */
-  sent: { vv: Record<string, number>; acked: VersionVector; atMs: number } | undefined;
-  /** A hello asking this peer for the rest of an answer, waiting for the hello backoff. */
-  askTimer: CancelTimer | undefined;
-  /**
-   * Our own seq when this peer was first heard from (or when the transport last came up): only pushes above it
-   * went out while the peer was in the room, so only those can be on their way to it.
-   */
-  pushFloor: number;
-  /** The highest entry for our replica that the peer's hellos have shown so far. */
-  pushSeen: number;
-}
-
 type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
 
 /** Runs the sync protocol for one replica over one transport. */
@@ -141,9 +104,8 @@ export class SyncSession {
   private readonly responseFramesMax: number;
   private readonly antiEntropyIntervalMs: number;
   private readonly helloBackoffMs: number;
-  private readonly peersMax: number;
   private readonly resendAfterMs: number;
-  private readonly peers = new Map<string, PeerState>();
+  private readonly peers: PeerTable;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly counters: Counters = {
     opsSent: 0,
@@ -165,15 +127,8 @@ export class SyncSession {
   private cancelTick: CancelTimer | undefined;
   private roundRobin = 0;
   private lastRepairHelloMs = Number.NEGATIVE_INFINITY;
-  /** Highest own seq pushed (broadcast on commit). */
-  private pushedTop = 0;
-  /**
-   * Recent pushes, oldest first: those within `resendAfterMs`, plus the last one before them. At most
-   * {@link PUSH_LOG_MAX} entries.
-   */
-  private readonly pushLog: PushRecord[] = [];
-  private snapshotCache: { readonly key: string; readonly transferId: number; readonly chunks: readonly Op[][] } | undefined;
-  private nextTransferId = 0;
+  private readonly pushes: PushLog;
+  private readonly snapshots: SnapshotCutter;
 
   constructor(
     private readonly replica: Replica,
@@ -186,8 +141,10 @@ export class SyncSession {
     this.responseFramesMax = positive(options.responseFramesMax, 64, 'responseFramesMax');
     this.antiEntropyIntervalMs = nonNegative(options.antiEntropyIntervalMs, 5_000, 'antiEntropyIntervalMs');
     this.helloBackoffMs = nonNegative(options.helloBackoffMs, 100, 'helloBackoffMs');
-    this.peersMax = positive(options.peersMax, 1_024, 'peersMax');
+    this.peers = new PeerTable(positive(options.peersMax, 1_024, 'peersMax'));
     this.resendAfterMs = nonNegative(options.resendAfterMs, 1_000, 'resendAfterMs');
+    this.pushes = new PushLog(replica.replicaId, this.resendAfterMs);
+    this.snapshots = new SnapshotCutter(this.batchOpsMax, this.batchBytesMax);
   }
 
   /** Attaches to the transport and the replica; runs anti-entropy whenever the transport comes up. */
@@ -224,7 +181,7 @@ export class SyncSession {
 
   /** Counters and the latest error. */
   status(): SyncStatus {
-    const base = { connected: this.connected, fenced: this.fenced, peersSeen: [...this.peers.keys()], ...this.counters };
+    const base = { connected: this.connected, fenced: this.fenced, peersSeen: this.peers.ids(), ...this.counters };
     return this.lastError === undefined ? base : { ...base, lastError: this.lastError };
   }
 
@@ -234,7 +191,7 @@ export class SyncSession {
    */
   peerVersionVectors(): Map<string, VersionVector> {
     const out = new Map<string, VersionVector>();
-    for (const [id, peer] of this.peers) if (peer.versionVector !== undefined) out.set(id, peer.versionVector);
+    for (const [id, peer] of this.peers.entries()) if (peer.versionVector !== undefined) out.set(id, peer.versionVector);
     return out;
   }
 
@@ -257,12 +214,7 @@ export class SyncSession {
     const pushed: Op[] = [];
     this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY, pushed);
     const last = pushed[pushed.length - 1];
-    if (last !== undefined && last.replica === this.replica.replicaId && last.seq > this.pushedTop) {
-      this.pushedTop = last.seq;
-      this.pushLog.push({ fromSeq: (pushed[0] as Op).seq, seq: last.seq, atMs: this.scheduler.now() });
-      // Dropping the oldest entry only makes more pushes count as old, so more is resent: safe.
-      if (this.pushLog.length > PUSH_LOG_MAX) this.pushLog.shift();
-    }
+    if (last !== undefined && last.replica === this.replica.replicaId) this.pushes.record((pushed[0] as Op).seq, last.seq, this.scheduler.now());
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -327,21 +279,8 @@ export class SyncSession {
   private onSnapshot(message: SnapshotMessage, peer: PeerState | undefined): void {
     this.counters.opsReceived += message.ops.length;
     if (peer === undefined) return;
-    let transfer = peer.transfer;
-    // A newer transfer replaces an unfinished one: at most one buffered per peer. Transfer ids restart when the
-    // sender restarts, so a part joins the buffered transfer only if its horizon matches too: parts of two
-    // summaries mixed would adopt a horizon without some of its winners (soak seeds 10233 and 10285).
-    if (transfer === undefined || transfer.transferId !== message.transferId || transfer.parts.length !== message.parts || !vvEqual(transfer.horizon, message.horizon)) {
-      transfer = { transferId: message.transferId, horizon: message.horizon, parts: new Array(message.parts).fill(undefined), received: 0 };
-      peer.transfer = transfer;
-    }
-    if (transfer.parts[message.part] !== undefined) return;
-    transfer.parts[message.part] = message.ops;
-    transfer.received += 1;
-    if (transfer.received < transfer.parts.length) return;
-    peer.transfer = undefined;
-    const ops = transfer.parts.flatMap((part) => part as readonly Op[]);
-    this.apply(message.from, ops, transfer.horizon, () => this.askForMissing(message.from, peer));
+    const whole = addSnapshotPart(peer, message);
+    if (whole !== undefined) this.apply(message.from, whole.ops, whole.horizon, () => this.askForMissing(message.from, peer));
   }
 
   /** Compares the peer's tips with the ops held under the same ids: a mismatch is a reused id. */
@@ -397,7 +336,7 @@ export class SyncSession {
     if (!vvDominates(theirs, horizon)) {
       // The summary goes as one stable transfer per horizon (same id, same parts every time), so parts lost on
       // the way are filled in by the next retransmission instead of restarting the transfer from scratch.
-      const snapshot = this.snapshotFor(horizon);
+      const snapshot = this.snapshots.partsFor(this.replica, horizon);
       if (peer === undefined || peer.snapshotSent?.transferId !== snapshot.transferId || nowMs - peer.snapshotSent.atMs >= this.resendAfterMs) {
         framesLeft -= this.sendSnapshot(to, horizon, snapshot);
         if (peer !== undefined) peer.snapshotSent = { transferId: snapshot.transferId, atMs: nowMs };
@@ -422,7 +361,7 @@ export class SyncSession {
     if (framesLeft <= 0) return;
     const base = peer?.sent === undefined ? theirs : vvMerge(theirs, peer.sent.vv);
     const mine = this.replica.versionVector();
-    const missing = this.missingFrom(base, mine, held, framesLeft * this.batchOpsMax, this.pushesOnTheirWay(peer, theirs, held, nowMs));
+    const missing = this.missingFrom(base, mine, held, framesLeft * this.batchOpsMax, this.pushes.onTheirWay(peer, theirs, held, nowMs));
     if (missing.length === 0) return;
     const sent: Op[] = [];
     this.sendOps(to, missing, framesLeft, sent);
@@ -470,38 +409,6 @@ export class SyncSession {
     return out;
   }
 
-  /**
-   * Our own pushes that are presumably still on their way to `peer`, as an inclusive seq range, or undefined.
-   * Pushes go to everyone, so a hello that lags only behind them (a tick, a hello back) would otherwise be
-   * answered with a window of ops the peer is about to receive anyway: 0.2x the ops per reader per tick in
-   * the relay bench. They count as on their way while they are recent (pushed within `resendAfterMs`) or the
-   * peer is still taking them in (its entry for us moved since its previous hello), and only above everything
-   * it has from us: a hole it reports (ops held past it) is answered as before. A lost last push is resent at
-   * the first hello that finds both false, so it costs at most one more hello round.
-   */
-  private pushesOnTheirWay(peer: PeerState | undefined, theirs: VersionVector, held: HelloMessage['heldPastGaps'], nowMs: number): readonly [number, number] | undefined {
-    if (peer === undefined || this.pushedTop === 0) return undefined;
-    const me = this.replica.replicaId;
-    const entry = theirs[me] ?? 0;
-    const advanced = entry > peer.pushSeen;
-    if (advanced) peer.pushSeen = entry;
-    const ranges = held?.[me];
-    const heldTop = ranges === undefined || ranges.length === 0 ? 0 : (ranges[ranges.length - 1] as readonly [number, number])[1];
-    // A peer that is not taking our stream in gets the pushes older than resendAfterMs again: they were lost.
-    const from = Math.max(peer.pushFloor, entry, heldTop, advanced ? 0 : this.seqPushedBefore(nowMs - this.resendAfterMs)) + 1;
-    return from <= this.pushedTop ? [from, this.pushedTop] : undefined;
-  }
-
-  /** The highest own seq pushed at or before `atMs`: ops up to it are no longer recent pushes. */
-  private seqPushedBefore(atMs: number): number {
-    const log = this.pushLog;
-    while (log.length > 1 && (log[1] as PushRecord).atMs <= atMs) log.shift();
-    const first = log[0];
-    if (first === undefined) return this.pushedTop;
-    // When even the oldest entry kept is recent, what came before it (older, or dropped from the log) is old.
-    return first.atMs <= atMs ? first.seq : first.fromSeq - 1;
-  }
-
   private forgetSent(): void {
     // Pushes before a reconnect may never have left: none of them counts as on its way any more.
     const ownTop = this.replica.versionVector()[this.replica.replicaId] ?? 0;
@@ -512,21 +419,7 @@ export class SyncSession {
     }
   }
 
-  /** The compaction summary of `horizon` cut into parts, computed once per horizon. */
-  private snapshotFor(horizon: VersionVector): { readonly key: string; readonly transferId: number; readonly chunks: readonly Op[][] } {
-    const key = JSON.stringify(Object.entries(horizon).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-    if (this.snapshotCache?.key === key) return this.snapshotCache;
-    // In merge order, so one horizon always yields the same parts: a receiver may hold parts sent by an earlier
-    // incarnation of this replica (transfer ids restart with the session), and parts of equal ids, counts and
-    // horizons must then be interchangeable.
-    const summary = this.replica.opsSince({}).filter((op) => vvCovers(horizon, op.replica, op.seq)).sort(compareOps);
-    const chunks = this.chunk(summary);
-    if (chunks.length === 0) chunks.push([]);
-    this.snapshotCache = { key, transferId: this.nextTransferId++, chunks };
-    return this.snapshotCache;
-  }
-
-  private sendSnapshot(to: string, horizon: VersionVector, snapshot: { readonly transferId: number; readonly chunks: readonly Op[][] }): number {
+  private sendSnapshot(to: string, horizon: VersionVector, snapshot: SnapshotParts): number {
     const { transferId, chunks } = snapshot;
     if (chunks.length > SNAPSHOT_PARTS_MAX) {
       this.report(new InvalidArgumentError(`compaction summary needs ${chunks.length} parts; the limit is ${SNAPSHOT_PARTS_MAX}`), to);
@@ -556,23 +449,6 @@ export class SyncSession {
     }
     budget.frames -= 1;
     if (this.sendFrame(frame, batch.length)) sent?.push(...batch);
-  }
-
-  /** Splits ops into batches bounded by `batchOpsMax` and `batchBytesMax` (halving until each fits). */
-  private chunk(ops: readonly Op[]): Op[][] {
-    const out: Op[][] = [];
-    for (let start = 0; start < ops.length; start += this.batchOpsMax) this.split(ops.slice(start, start + this.batchOpsMax), out);
-    return out;
-  }
-
-  private split(batch: Op[], out: Op[][]): void {
-    if (batch.length > 1 && encodeOps(batch).length > this.batchBytesMax) {
-      const half = batch.length >>> 1;
-      this.split(batch.slice(0, half), out);
-      this.split(batch.slice(half), out);
-      return;
-    }
-    out.push(batch);
   }
 
   private send(message: SyncMessage, opCount: number): void {
@@ -653,14 +529,8 @@ export class SyncSession {
     return true;
   }
 
-  private peer(id: string): PeerState | undefined {
-    let peer = this.peers.get(id);
-    if (peer === undefined && this.peers.size < this.peersMax) {
-      const pushFloor = this.replica.versionVector()[this.replica.replicaId] ?? 0;
-      peer = { lastHelloSentMs: Number.NEGATIVE_INFINITY, transfer: undefined, versionVector: undefined, sent: undefined, snapshotSent: undefined, askTimer: undefined, pushFloor, pushSeen: 0 };
-      this.peers.set(id, peer);
-    }
-    return peer;
+  private peer(id: string): PeerState {
+    return this.peers.touch(id, this.scheduler.now(), () => this.replica.versionVector()[this.replica.replicaId] ?? 0);
   }
 
   private scheduleTick(): void {
@@ -675,7 +545,7 @@ export class SyncSession {
   /** One anti-entropy round: a hello to a peer known to hold ops we lack, else the next in turn (to everyone until a peer is known). */
   private tick(): void {
     if (!this.running || !this.connected) return;
-    const ids = [...this.peers.keys()];
+    const ids = this.peers.ids();
     if (ids.length === 0) {
       this.sendHello(undefined, true);
       return;
@@ -708,54 +578,6 @@ export class SyncSession {
       // A faulty error callback must not break the transport's callback chain.
     }
   }
-}
-
-/** Per replica, the ranges of held seqs in `ops` (ops above the vector: past a hole), or undefined when none. */
-/** `ops` as `opsSince` lists them: each replica's ops in ascending seq order (so no sort is needed). */
-function heldRanges(ops: readonly Op[]): Record<string, [number, number][]> | undefined {
-  if (ops.length === 0) return undefined;
-  const seqs = new Map<string, number[]>();
-  for (const op of ops) {
-    const list = seqs.get(op.replica);
-    if (list === undefined) seqs.set(op.replica, [op.seq]);
-    else list.push(op.seq);
-  }
-  const out: Record<string, [number, number][]> = {};
-  for (const [replica, list] of seqs) {
-    const ranges: [number, number][] = [];
-    for (const seq of list) {
-      const last = ranges[ranges.length - 1];
-      if (last !== undefined && seq === last[1] + 1) last[1] = seq;
-      else if (ranges.length < HELD_RANGES_MAX) ranges.push([seq, seq]);
-      else break; // more holes than a hello can describe: the rest may come again, harmlessly
-    }
-    out[replica] = ranges;
-  }
-  return out;
-}
-
-/** True when the peer listed `op` among the ops it holds past its holes. */
-function isHeld(held: HelloMessage['heldPastGaps'], op: Op): boolean {
-  return held?.[op.replica]?.some(([from, to]) => op.seq >= from && op.seq <= to) ?? false;
-}
-
-/** Ops sent to a peer (up to `sent` per replica) that its vector `theirs` does not show yet. */
-function opsAhead(sent: Readonly<Record<string, number>>, theirs: VersionVector): number {
-  let ahead = 0;
-  for (const [replica, seq] of Object.entries(sent)) ahead += Math.max(0, seq - (theirs[replica] ?? 0));
-  return ahead;
-}
-
-/** True when `theirs` moved past the last confirmed vector on every replica we still have ops in flight for. */
-function streamsAdvanced(record: { readonly vv: Readonly<Record<string, number>>; readonly acked: VersionVector }, theirs: VersionVector): boolean {
-  let streams = 0;
-  for (const [replica, seq] of Object.entries(record.vv)) {
-    const acked = record.acked[replica] ?? 0;
-    if (seq <= acked) continue;
-    streams += 1;
-    if ((theirs[replica] ?? 0) <= acked) return false;
-  }
-  return streams > 0;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
