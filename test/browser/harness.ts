@@ -27,6 +27,27 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
+/**
+ * Chromium flags for a closed machine: no sandbox (containers), no GPU, and none of the background traffic
+ * (QUIC probes, component updates, sync) that would reach for a network that is not there. Playwright gives
+ * every launch a fresh temporary profile directory of its own (it refuses `--user-data-dir` in `args`).
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
+
+/** Launches Debian's Chromium (or `TIDELOG_CHROMIUM`) headless through playwright-core. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
+}
+
 /** Starts the relay, the static server and Chromium. */
 export async function startHarness(): Promise<BrowserHarness> {
   const frames: Uint8Array[] = [];
@@ -38,7 +59,7 @@ export async function startHarness(): Promise<BrowserHarness> {
   const deadRelayUrl = `ws://127.0.0.1:${await freePort()}`;
   let browser: Browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   } catch (error) {
     await app.close();
     await relay.close();

@@ -52,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mkdir(REPORTS_DIR, { recursive: true });
   await writeFile(join(REPORTS_DIR, 'browser-sync.json'), `${JSON.stringify({ chromium: harness?.browser.version(), timingsMs, crashes }, null, 2)}\n`);
-  process.stdout.write(`[browser suite] timings (ms): ${JSON.stringify(timingsMs)}; crashes: ${JSON.stringify(crashes)}\n`);
+  process.stdout.write(`[browser suite] timings (ms): ${JSON.stringify(timingsMs)}; crashes: ${JSON.stringify(crashes)}; report in ${REPORTS_DIR}\n`);
   await harness?.close();
 });
 
