@@ -31,30 +31,36 @@ apt_runner() {
   fi
 }
 
-apt_updated=0
-# Installs Debian package $2 so that command $1 exists, or fails with one line naming the manual step.
-ensure() {
-  local command_name=$1 package=$2 why=$3
-  command -v "$command_name" >/dev/null 2>&1 && return 0
-  local runner
-  runner=$(apt_runner) || fail "$command_name is missing ($why); install Debian's $package first: sudo apt-get install $package"
-  echo "npm test: $command_name is missing ($why); installing Debian's $package with apt-get" >&2
-  if [ "$apt_updated" -eq 0 ]; then
-    $runner apt-get update -qq >/dev/null || fail "apt-get update failed (no network to Debian's mirrors?); install $package by hand: sudo apt-get install $package"
-    apt_updated=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $runner apt-get install -y -qq --no-install-recommends "$package" >/dev/null ||
-    fail "apt-get install $package failed; install it by hand: sudo apt-get install $package"
-  command -v "$command_name" >/dev/null 2>&1 || fail "$package is installed but $command_name is not on PATH"
+# Every missing command, as "name|why" (each is the Debian package of the same name); then one install, or
+# one line saying what to install.
+missing=()
+need() {
+  command -v "$1" >/dev/null 2>&1 || missing+=("$1|$2")
 }
-
-ensure redis-server redis-server "the Redis fan-out tests start it"
+need redis-server "the Redis fan-out tests start it"
 if [ -n "${TIDELOG_CHROMIUM:-}" ]; then
   [ -x "$TIDELOG_CHROMIUM" ] || fail "TIDELOG_CHROMIUM=$TIDELOG_CHROMIUM is not an executable"
 else
-  ensure chromium chromium "the browser suite drives it"
-  TIDELOG_CHROMIUM=$(command -v chromium)
+  need chromium "the browser suite drives it"
 fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  packages=() reasons=()
+  for entry in "${missing[@]}"; do
+    packages+=("${entry%%|*}")
+    reasons+=("${entry%%|*} (${entry#*|})")
+  done
+  what=$(IFS=,; echo "${reasons[*]}" | sed 's/,/, /g')
+  runner=$(apt_runner) || fail "missing $what; install first: sudo apt-get install ${packages[*]}"
+  echo "npm test: missing $what; installing with apt-get" >&2
+  $runner apt-get update -qq >/dev/null || fail "apt-get update failed (no network to Debian's mirrors?); install by hand: sudo apt-get install ${packages[*]}"
+  DEBIAN_FRONTEND=noninteractive $runner apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null ||
+    fail "apt-get install ${packages[*]} failed; install by hand: sudo apt-get install ${packages[*]}"
+  for package in "${packages[@]}"; do
+    command -v "$package" >/dev/null 2>&1 || fail "$package is installed but not on PATH"
+  done
+fi
+if [ -z "${TIDELOG_CHROMIUM:-}" ]; then TIDELOG_CHROMIUM=$(command -v chromium); fi
 export TIDELOG_CHROMIUM
 
 npx vitest run
