@@ -1,10 +1,12 @@
 /**
  * The sync protocol's wire format. Every frame is `[version: u8][type: u8][body]`.
  *
- * Version 3 (written): the body is `[varint n][n bytes: UTF-8 JSON header object]`, and in ops and snapshot
- * frames the header lists the batch's replica ids (`r`) and a binary op block follows (`src/sync/op-block.ts`:
- * varint columns plus one JSON array of keys and values, the keys as a table of distinct keys when they
- * repeat). Version 2 (still read): the same with every key inline in the block. Version 1 (still read): the
+ * Version 4 (written): the body is `[varint n][n bytes: UTF-8 JSON header object]`, and in ops and snapshot
+ * frames the header lists the batch's replica ids (`r`) and a binary op block follows (`src/sync/op-block-v4.ts`:
+ * varint columns with runs of one replica's seqs and clock folded into its tag byte, front-coded keys or a key
+ * table, integer values in the columns, other values as one JSON array). Version 3 (still read, and written on
+ * request): the same header, the block of `src/sync/op-block.ts` (varint columns plus one JSON array of keys and
+ * values). Version 2 (still read): version 3 with every key inline. Version 1 (still read): the
  * body is one UTF-8 JSON object whose `o` field holds the batch in the shared JSON op encoding (`opsToWire`).
  *
  * The header comes first so a receiver can tell whom a frame is for ({@link peekEnvelope}) without decoding
@@ -14,12 +16,15 @@
 import { opsFromParsedJson } from '../core/codec.js';
 import { DecodeError, MalformedOpError } from '../core/errors.js';
 import { ByteReader, ByteWriter, readOpBlock, writeOpBlock } from './op-block.js';
+import { readOpBlockV4, writeOpBlockV4 } from './op-block-v4.js';
 import type { Op } from '../core/op.js';
 import { REPLICA_ID_LENGTH_MAX } from '../core/op.js';
 import { validateVersionVector, type VersionVector } from '../core/version-vector.js';
 
-/** Protocol version written in byte 0 of every frame (3: the op block may carry a key table). */
-export const SYNC_PROTOCOL_VERSION = 3;
+/** Protocol version written in byte 0 of every frame (4: front-coded keys, integer values and clock runs in the op block). */
+export const SYNC_PROTOCOL_VERSION = 4;
+/** An older version the decoder still reads, and {@link encodeMessage} writes on request: numbers in columns, keys and values as JSON. */
+export const SYNC_PROTOCOL_VERSION_KEYED_BLOCK = 3;
 /** An older version the decoder still reads: the binary op block with every key inline. */
 export const SYNC_PROTOCOL_VERSION_PLAIN_BLOCK = 2;
 /** The oldest version the decoder still reads (JSON bodies; written by builds before the binary op block). */
@@ -98,8 +103,12 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 // One buffer reused for every frame (encoding is synchronous): a frame costs one exact copy.
 const writer = new ByteWriter();
 
-/** Encodes a message as one frame (version {@link SYNC_PROTOCOL_VERSION}). */
-export function encodeMessage(message: SyncMessage): Uint8Array {
+/**
+ * Encodes a message as one frame: version {@link SYNC_PROTOCOL_VERSION}, or version 3
+ * ({@link SYNC_PROTOCOL_VERSION_KEYED_BLOCK}) for a room that still holds builds that read no newer one.
+ */
+export function encodeMessage(message: SyncMessage, version: 3 | 4 = SYNC_PROTOCOL_VERSION): Uint8Array {
+  if (version !== SYNC_PROTOCOL_VERSION && version !== SYNC_PROTOCOL_VERSION_KEYED_BLOCK) throw new RangeError(`sync frames are written as version 3 or 4, not ${String(version)}`);
   const header: Record<string, unknown> = { f: message.from };
   if (message.to !== undefined) header.t = message.to;
   let ops: readonly Op[] | undefined;
@@ -125,7 +134,7 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
       return assertNever(message);
   }
   writer.reset();
-  writer.byte(SYNC_PROTOCOL_VERSION);
+  writer.byte(version);
   writer.byte(MessageType[message.type]);
   if (ops === undefined) {
     writer.text(JSON.stringify(header));
@@ -140,7 +149,8 @@ export function encodeMessage(message: SyncMessage): Uint8Array {
     }
     header.r = replicas;
     writer.text(JSON.stringify(header));
-    writeOpBlock(writer, ops, index);
+    if (version === SYNC_PROTOCOL_VERSION) writeOpBlockV4(writer, ops, index);
+    else writeOpBlock(writer, ops, index);
   }
   return writer.copy();
 }
@@ -173,7 +183,7 @@ export interface FrameEnvelope {
  * tell cheaply (a version-1 frame) or the header is malformed: {@link decodeMessage} then says why.
  */
 export function peekEnvelope(frame: Uint8Array): FrameEnvelope | undefined {
-  if (!(frame instanceof Uint8Array) || frame.length < FRAME_HEADER_BYTES + 2 || (frame[0] !== SYNC_PROTOCOL_VERSION && frame[0] !== SYNC_PROTOCOL_VERSION_PLAIN_BLOCK)) return undefined;
+  if (!(frame instanceof Uint8Array) || frame.length < FRAME_HEADER_BYTES + 2 || (frame[0] !== SYNC_PROTOCOL_VERSION && frame[0] !== SYNC_PROTOCOL_VERSION_KEYED_BLOCK && frame[0] !== SYNC_PROTOCOL_VERSION_PLAIN_BLOCK)) return undefined;
   try {
     const type = typeName(frame[1] as number);
     const fields = headerFields(new ByteReader(frame, FRAME_HEADER_BYTES, frame.length), type);
@@ -191,8 +201,8 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
   if (!(frame instanceof Uint8Array)) throw new DecodeError('frame is not bytes');
   if (frame.length < FRAME_HEADER_BYTES + 2) throw new DecodeError(`frame of ${frame.length} bytes is too short`);
   const version = frame[0];
-  if (version !== SYNC_PROTOCOL_VERSION && version !== SYNC_PROTOCOL_VERSION_PLAIN_BLOCK && version !== SYNC_PROTOCOL_VERSION_JSON) {
-    throw new DecodeError(`sync protocol version ${version} is not supported (expected ${SYNC_PROTOCOL_VERSION}, ${SYNC_PROTOCOL_VERSION_PLAIN_BLOCK} or ${SYNC_PROTOCOL_VERSION_JSON})`, { version });
+  if (version !== SYNC_PROTOCOL_VERSION && version !== SYNC_PROTOCOL_VERSION_KEYED_BLOCK && version !== SYNC_PROTOCOL_VERSION_PLAIN_BLOCK && version !== SYNC_PROTOCOL_VERSION_JSON) {
+    throw new DecodeError(`sync protocol version ${version} is not supported (expected ${SYNC_PROTOCOL_VERSION} to ${SYNC_PROTOCOL_VERSION_JSON})`, { version });
   }
   const type = typeName(frame[1] as number);
   if (version === SYNC_PROTOCOL_VERSION_JSON) {
@@ -209,7 +219,9 @@ export function decodeMessage(frame: Uint8Array): SyncMessage {
   const reader = new ByteReader(frame, FRAME_HEADER_BYTES, frame.length);
   const fields = headerFields(reader, type);
   if (type === 'hello' && reader.at !== reader.end) throw new DecodeError(`${reader.end - reader.at} bytes follow the hello header`);
-  return buildMessage(type, fields, () => readOpBlock(reader, replicaTableField(fields.r), version === SYNC_PROTOCOL_VERSION));
+  const replicas = (): string[] => replicaTableField(fields.r);
+  if (version === SYNC_PROTOCOL_VERSION) return buildMessage(type, fields, () => readOpBlockV4(reader, replicas()));
+  return buildMessage(type, fields, () => readOpBlock(reader, replicas(), version === SYNC_PROTOCOL_VERSION_KEYED_BLOCK));
 }
 
 function headerFields(reader: ByteReader, type: SyncMessage['type']): Record<string, unknown> {

@@ -82,6 +82,27 @@ export class ByteWriter {
     this.length += written;
   }
 
+  /** Appends `bytes[start..end)`. */
+  raw(bytes: Uint8Array, start: number, end: number): void {
+    this.reserve(end - start);
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = start; i < end; i++) buffer[at++] = bytes[i] as number;
+    this.length = at;
+  }
+
+  /** Appends everything `other` holds. */
+  bytes(other: ByteWriter): void {
+    this.reserve(other.length);
+    this.buffer.set(other.view(), this.length);
+    this.length += other.length;
+  }
+
+  /** What was written so far, without a copy (valid until the next write or reset). */
+  view(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+
   /** An exact copy of what was written. */
   copy(): Uint8Array {
     return this.buffer.slice(0, this.length);

@@ -29,7 +29,7 @@ describe('sync messages', () => {
 
   it('writes a version byte and a type byte first', () => {
     const frame = encodeMessage(samples[3] as SyncMessage);
-    expect(frame[0]).toBe(3);
+    expect(frame[0]).toBe(4);
     expect(frame[1]).toBe(2);
   });
 
