@@ -4,7 +4,7 @@
  * batches checked), appended to storage once, and only then published to the log, the state and listeners,
  * so reads only ever see durable state.
  */
-import { CommitQueue, type CommitQueueLimits, type ItemOutcome } from './commit-queue.js';
+import { CommitQueue, type CommitQueueLimits, ItemFailure } from './commit-queue.js';
 import { StorageFailedError, TidelogError } from './errors.js';
 import type { HybridLogicalClock } from './hlc.js';
 import type { Horizon } from './horizon.js';
@@ -124,7 +124,7 @@ export class CommitPipeline {
   }
 
   // Not async: handing back the inner promise directly saves the microtask hops an async wrapper adds per commit.
-  private commitGroup(group: readonly Intent[]): Promise<ItemOutcome[]> {
+  private commitGroup(group: readonly Intent[]): Promise<unknown[]> {
     const first = group[0] as Intent;
     if (first.kind === 'compact') return this.settle(() => this.commitCompaction(first.retainOps)).then((outcome) => [outcome]);
     if (group.length === 1 && (first.kind === 'local' || first.kind === 'batch')) return this.commitLocal(first);
@@ -136,7 +136,7 @@ export class CommitPipeline {
    * The hot path under many writers that each await their write: a group of single writes only. The same
    * steps as commitMixed, in one staging loop and one publish loop, with no per-write closures or staging.
    */
-  private async commitSingles(group: readonly SingleIntent[]): Promise<ItemOutcome[]> {
+  private async commitSingles(group: readonly SingleIntent[]): Promise<unknown[]> {
     const savedSeq = this.localSeq;
     const ops: Op[] = new Array(group.length);
     for (let i = 0; i < group.length; i++) ops[i] = this.stageOne(group[i] as SingleIntent, undefined);
@@ -147,9 +147,9 @@ export class CommitPipeline {
       this.localSeq = savedSeq;
       throw appendFailure(error);
     }
-    const outcomes: ItemOutcome[] = new Array(group.length);
     if (this.listeners.size > 0 || this.opsListeners.size > 0) {
-      for (let i = 0; i < group.length; i++) outcomes[i] = { ok: true, value: this.publish(group[i] as SingleIntent, [ops[i] as Op], 0) };
+      const outcomes: unknown[] = new Array(group.length);
+      for (let i = 0; i < group.length; i++) outcomes[i] = this.publish(group[i] as SingleIntent, [ops[i] as Op], 0);
       return outcomes;
     }
     // Nobody listens: publishing is adding each op to the log and the state.
@@ -158,12 +158,12 @@ export class CommitPipeline {
       const op = ops[i] as Op;
       log.add(op);
       state.apply(op);
-      outcomes[i] = { ok: true, value: op };
     }
-    return outcomes;
+    // Each writer's promise resolves with its own op: the staged array is the outcome list.
+    return ops;
   }
 
-  private async commitMixed(group: readonly Intent[]): Promise<ItemOutcome[]> {
+  private async commitMixed(group: readonly Intent[]): Promise<unknown[]> {
     const savedSeq = this.localSeq;
     // Ids staged in this group, so a remote op can be checked against ops of earlier intents not yet in the log
     // (a group of one intent has none).
@@ -195,12 +195,12 @@ export class CommitPipeline {
         throw appendFailure(error);
       }
     }
-    const outcomes: ItemOutcome[] = [];
+    const outcomes: unknown[] = [];
     for (let i = 0; i < group.length; i++) {
       const intent = group[i] as Intent;
       const ops = prepared[i] as Op[] | TidelogError;
       if (ops instanceof TidelogError) {
-        outcomes.push({ ok: false, error: ops });
+        outcomes.push(new ItemFailure(ops));
         continue;
       }
       // Only a remote batch that moves the horizon needs to await storage again; keep the rest synchronous.
@@ -214,14 +214,14 @@ export class CommitPipeline {
           }),
         );
       } else {
-        outcomes.push({ ok: true, value: this.publish(intent, ops, deferrals[i]?.count ?? 0) });
+        outcomes.push(this.publish(intent, ops, deferrals[i]?.count ?? 0));
       }
     }
     return outcomes;
   }
 
   /** The hot path: one local write alone in its group (a writer that awaits each write). Same steps, no staging maps. */
-  private async commitLocal(intent: SingleIntent | BatchIntent): Promise<ItemOutcome[]> {
+  private async commitLocal(intent: SingleIntent | BatchIntent): Promise<unknown[]> {
     const savedSeq = this.localSeq;
     const ops = intent.kind === 'local' ? [this.stageOne(intent, undefined)] : this.stageLocal(intent.inputs, undefined);
     try {
@@ -231,7 +231,7 @@ export class CommitPipeline {
       this.localSeq = savedSeq;
       throw appendFailure(error);
     }
-    return [{ ok: true, value: this.publish(intent, ops, 0) }];
+    return [this.publish(intent, ops, 0)];
   }
 
   /**
@@ -244,11 +244,11 @@ export class CommitPipeline {
     return appended;
   }
 
-  private async settle(work: () => unknown): Promise<ItemOutcome> {
+  private async settle(work: () => unknown): Promise<unknown> {
     try {
-      return { ok: true, value: await work() };
+      return await work();
     } catch (error) {
-      return { ok: false, error };
+      return new ItemFailure(error);
     }
   }
 

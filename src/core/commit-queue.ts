@@ -4,11 +4,20 @@
  * together (group commit), and the queue is bounded (backpressure).
  */
 
-/** The outcome of one item of a committed group. */
-export type ItemOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+/** The outcome of an item that failed on its own (the others of its group may have succeeded). */
+export class ItemFailure {
+  constructor(
+    /** What its submitter's promise rejects with. */
+    readonly error: unknown,
+  ) {}
+}
 
-/** Commits a group of items; per-item outcomes, or a throw that fails them all. */
-export type CommitGroup<T> = (group: readonly T[]) => Promise<readonly ItemOutcome[]>;
+/**
+ * Commits a group of items; per item its value (what its submitter's promise resolves with) or an
+ * {@link ItemFailure}, or a throw that fails them all. A plain value per item, not a wrapper: the hot path
+ * commits thousands of writes per group, and a wrapper each was one more object per write to collect.
+ */
+export type CommitGroup<T> = (group: readonly T[]) => Promise<readonly unknown[]>;
 
 /** Limits of a {@link CommitQueue}. */
 export interface CommitQueueLimits {
@@ -152,17 +161,17 @@ export class CommitQueue<T> {
       const group = this.takeGroup();
       this.releaseBlocked();
       this.wakeProducers();
-      let outcomes: readonly ItemOutcome[];
+      let outcomes: readonly unknown[];
       try {
         outcomes = await this.commit(group.map((entry) => entry.item));
       } catch (error) {
-        outcomes = group.map(() => ({ ok: false, error }));
+        outcomes = group.map(() => new ItemFailure(error));
       }
       for (let i = 0; i < group.length; i++) {
         const entry = group[i] as Entry<T>;
-        const outcome = outcomes[i] as ItemOutcome;
-        if (outcome.ok) entry.resolve(outcome.value);
-        else entry.reject(outcome.error);
+        const outcome = outcomes[i];
+        if (outcome instanceof ItemFailure) entry.reject(outcome.error);
+        else entry.resolve(outcome);
       }
       this.releaseBlocked();
     }
