@@ -9,7 +9,7 @@ import { openSyncedReplicaNode } from '../src/client/node.js';
 
 const [relayUrl, invite, expected, tick] = process.argv.slice(2) as [string, string, string, string | undefined];
 const expectedOps = Number(expected);
-const synced = await openSyncedReplicaNode({ relayUrl, key: invite, session: { antiEntropyIntervalMs: Number(tick ?? 1_000) } });
+const synced = await openSyncedReplicaNode({ relayUrl, key: invite, session: { antiEntropyIntervalMs: Number(tick ?? 1_000) }, replica: { heldOpsMax: Number.POSITIVE_INFINITY } });
 const total = () => Object.values(synced.replica.versionVector()).reduce((n, v) => n + v, 0);
 while (!synced.socket.connected) await new Promise((r) => setTimeout(r, 5));
 process.stdout.write('ready\n');

@@ -23,6 +23,8 @@ import type { BenchResult, SuiteOptions } from './types.js';
 import { freePort } from '../test/support/loopback.js';
 
 /** The floor for encrypted sync throughput delivered to each reader. */
+/** Every op is kept (no automatic compaction): the figures measure op transport, as before the policy existed. */
+const KEEP_HISTORY = { heldOpsMax: Number.POSITIVE_INFINITY } as const;
 const TARGET_OPS_PER_SECOND_PER_READER = 200_000;
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const readerScript = fileURLToPath(new URL('./relay-reader.ts', import.meta.url));
@@ -116,7 +118,7 @@ const sessionOptions = { antiEntropyIntervalMs: tickMs };
 
 async function fanOut(url: string, readers: number, ops: number): Promise<BenchResult> {
   const key = generateRoomKey();
-  const open = () => openSyncedReplicaNode({ relayUrl: url, key, session: sessionOptions });
+  const open = () => openSyncedReplicaNode({ relayUrl: url, key, session: sessionOptions, replica: KEEP_HISTORY });
   const writer = await open();
   const peers = await Promise.all(Array.from({ length: readers }, open));
   try {
@@ -146,11 +148,11 @@ async function fanOut(url: string, readers: number, ops: number): Promise<BenchR
 async function catchUp(url: string, ops: number, antiEntropyIntervalMs: number): Promise<BenchResult> {
   const key = generateRoomKey();
   const session = { antiEntropyIntervalMs };
-  const writer = await openSyncedReplicaNode({ relayUrl: url, key, session });
+  const writer = await openSyncedReplicaNode({ relayUrl: url, key, session, replica: KEEP_HISTORY });
   try {
     await writeOps(writer.replica, 0, ops, 20_000);
     const start = performance.now();
-    const reader = await openSyncedReplicaNode({ relayUrl: url, key, session });
+    const reader = await openSyncedReplicaNode({ relayUrl: url, key, session, replica: KEEP_HISTORY });
     try {
       const id = writer.replica.replicaId;
       await until(() => (reader.replica.versionVector()[id] ?? 0) >= ops, 300_000, 'the late replica to catch up');
@@ -238,7 +240,7 @@ async function fanOutProcesses(url: string, readers: number, ops: number): Promi
     });
     return () => (queue.length > 0 ? Promise.resolve(queue.shift() as string) : new Promise<string>((resolve) => waiters.push(resolve)));
   });
-  const writer = await openSyncedReplicaNode({ relayUrl: url, key, session: sessionOptions });
+  const writer = await openSyncedReplicaNode({ relayUrl: url, key, session: sessionOptions, replica: KEEP_HISTORY });
   try {
     await Promise.all(lines.map((next) => next()));
     await until(() => writer.socket.connected, 10_000, 'the writer to connect');
@@ -308,14 +310,14 @@ async function readerStages(ops: number): Promise<BenchResult> {
   const { Replica } = await import('../src/core/replica.js');
   const { encodeMessage, decodeMessage } = await import('../src/sync/messages.js');
   const { EnvelopeSealer, EnvelopeOpener } = await import('../src/crypto/envelope.js');
-  const source = await Replica.open();
+  const source = await Replica.open(KEEP_HISTORY);
   await writeOps(source, 0, ops, 10_000);
   const all = source.opsSince({});
   const sealer = new EnvelopeSealer(key, 'w');
   const envelopes: Uint8Array[] = [];
   for (let i = 0; i < all.length; i += 1000) envelopes.push(await sealer.seal(encodeMessage({ type: 'ops', from: source.replicaId, ops: all.slice(i, i + 1000) })));
   const opener = new EnvelopeOpener(key);
-  const target = await Replica.open();
+  const target = await Replica.open(KEEP_HISTORY);
   // Stage by stage over all frames, so work a stage leaves pending is not billed to the next one.
   let t = performance.now();
   const plaintexts: Uint8Array[] = [];

@@ -16,18 +16,25 @@ import { TidelogDoc } from './tidelog.js';
  * loads the snapshot and replays only what follows it.
  */
 export function tidelogColdStores(): ColdVariant[] {
+  const keepAll = { heldOpsMax: Number.POSITIVE_INFINITY };
   const store =
-    (compacted: boolean): ColdStore =>
+    (how: 'bare' | 'compacted' | 'defaults'): ColdStore =>
     async (_source, dir, ops, keyCount) => {
-      const replica = await Replica.open({ storage: await FileStorage.open(dir), replicaId: 'cold-open-writer' });
+      const options = how === 'defaults' ? {} : keepAll;
+      const replica = await Replica.open({ storage: await FileStorage.open(dir), replicaId: 'cold-open-writer', ...options });
       await writeSets(new TidelogDoc(replica), 0, ops, keyCount);
-      if (compacted) await replica.compact();
+      if (how === 'compacted') await replica.compact();
       await replica.close();
-      return async (openDir) => new TidelogDoc(await Replica.open({ storage: await FileStorage.open(openDir) }));
+      return async (openDir) => new TidelogDoc(await Replica.open({ storage: await FileStorage.open(openDir), ...options }));
     };
   const how = 'Replica.open on the file log (FileStorage from tidelog/node, written with a commit per 1,000 ops): recovery checks every segment it reads and rebuilds the state';
   return [
-    { group: 'f-cold-open', store: store(false), note: `tidelog: ${how}; no snapshot, so every op is replayed` },
-    { group: 'f-cold-open-compacted', store: store(true), note: `tidelog after compact() (snapshot of the winners + the last 10,000 ops of history): ${how}` },
+    { group: 'f-cold-open', store: store('bare'), note: `tidelog: ${how}; no snapshot (automatic compaction off), so every op is replayed` },
+    { group: 'f-cold-open-compacted', store: store('compacted'), note: `tidelog after compact() (snapshot of the winners + the last 10,000 ops of history): ${how}` },
+    {
+      group: 'f-cold-open-defaults',
+      store: store('defaults'),
+      note: `tidelog with the default options, never calling compact(): the replica compacted by itself whenever more than 250,000 ops were held (keeping 10,000): ${how}`,
+    },
   ];
 }

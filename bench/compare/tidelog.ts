@@ -103,9 +103,13 @@ export class TidelogDoc implements MapDoc {
   }
 }
 
-/** Opens a Tidelog replica with a deterministic id derived from `client`. */
+/**
+ * Opens a Tidelog replica with a deterministic id derived from `client`. It keeps every op (no automatic
+ * compaction), as Automerge and Loro keep their history: the workloads measure ops with history; the
+ * cold-open variants show what the default policy does.
+ */
 export async function openTidelog(client: number): Promise<Replica> {
-  return Replica.open({ random: seededRandom(client + 1) });
+  return Replica.open({ random: seededRandom(client + 1), heldOpsMax: Number.POSITIVE_INFINITY });
 }
 
 /** Tidelog as a compared system. */

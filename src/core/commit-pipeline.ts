@@ -82,6 +82,17 @@ export interface ReplicaData {
   readonly hlc: HybridLogicalClock;
 }
 
+/**
+ * When the pipeline compacts by itself: once more than `heldOpsMax` ops are held one by one, it queues a
+ * compaction keeping `retainOps` of them (what `compact()` does by default).
+ */
+export interface AutoCompaction {
+  /** Most ops held individually before a compaction is queued; `Infinity` never compacts by itself. */
+  readonly heldOpsMax: number;
+  /** Ops of history each automatic compaction keeps. */
+  readonly retainOps: number;
+}
+
 /** The single serialized writer of one replica. */
 export class CommitPipeline {
   /** Listeners of {@link ChangeEvent}s. */
@@ -93,14 +104,45 @@ export class CommitPipeline {
   private readonly queue: CommitQueue<Intent>;
   /** Storage lets the commit path prepare while an append waits on its device (see `Storage.appendWaitsOnDevice`). */
   private readonly warmDuringAppend: boolean;
+  /** Held ops at which the next automatic compaction is queued (Infinity: none; raised after each). */
+  private autoCompactAt: number;
+  /** Automatic compactions queued so far. */
+  autoCompactions = 0;
+  /** Automatic compactions that failed (the storage refused the snapshot); the next one is tried later. */
+  autoCompactFailures = 0;
 
   constructor(
     private readonly data: ReplicaData,
     private readonly storage: Storage,
     limits: CommitQueueLimits,
+    private readonly autoCompaction: AutoCompaction = { heldOpsMax: Number.POSITIVE_INFINITY, retainOps: 0 },
   ) {
     this.warmDuringAppend = storage.appendWaitsOnDevice === true;
     this.queue = new CommitQueue((group) => this.commitGroup(group), limits);
+    this.autoCompactAt = autoCompaction.heldOpsMax;
+  }
+
+  /**
+   * Queues a compaction when more ops are held one by one than the policy allows: called after every commit
+   * (one comparison) and once after open. The next one is due only after as many new ops again, so ops the
+   * compaction cannot fold (above a gap) never make it run on every commit.
+   */
+  autoCompactIfDue(): void {
+    const held = this.data.log.size;
+    if (held <= this.autoCompactAt) return;
+    const { heldOpsMax, retainOps } = this.autoCompaction;
+    this.autoCompactAt = Number.POSITIVE_INFINITY; // one queued at a time
+    this.autoCompactions += 1;
+    this.queue.submit<CompactResult>({ kind: 'compact', retainOps }, 1, true).then(
+      () => {
+        this.autoCompactAt = this.data.log.size + Math.max(heldOpsMax - retainOps, Math.ceil(heldOpsMax / 2));
+      },
+      () => {
+        // The snapshot could not be written (a read-only or failing medium): nothing changed; try again later.
+        this.autoCompactFailures += 1;
+        this.autoCompactAt = this.data.log.size + Math.ceil(heldOpsMax / 2);
+      },
+    );
   }
 
   /** Queues an intent; resolves with its outcome once committed. `exclusive` intents commit in a group of their own. */
@@ -150,6 +192,7 @@ export class CommitPipeline {
     if (this.listeners.size > 0 || this.opsListeners.size > 0) {
       const outcomes: unknown[] = new Array(group.length);
       for (let i = 0; i < group.length; i++) outcomes[i] = this.publish(group[i] as SingleIntent, [ops[i] as Op], 0);
+      this.autoCompactIfDue();
       return outcomes;
     }
     // Nobody listens: publishing is adding each op to the log and the state.
@@ -159,6 +202,7 @@ export class CommitPipeline {
       log.add(op);
       state.apply(op);
     }
+    this.autoCompactIfDue();
     // Each writer's promise resolves with its own op: the staged array is the outcome list.
     return ops;
   }
@@ -217,6 +261,7 @@ export class CommitPipeline {
         outcomes.push(this.publish(intent, ops, deferrals[i]?.count ?? 0));
       }
     }
+    this.autoCompactIfDue();
     return outcomes;
   }
 
@@ -231,7 +276,9 @@ export class CommitPipeline {
       this.localSeq = savedSeq;
       throw appendFailure(error);
     }
-    return [this.publish(intent, ops, 0)];
+    const value = this.publish(intent, ops, 0);
+    this.autoCompactIfDue();
+    return [value];
   }
 
   /**

@@ -39,7 +39,16 @@ export interface ReplicaOptions {
   readonly groupOpsMax?: number;
   /** Ops of history `compact()` keeps by default. Default 10,000. */
   readonly historyOpsRetained?: number;
+  /**
+   * Most ops held one by one before the replica compacts by itself (keeping `historyOpsRetained` of them), after
+   * a commit or right after open. Default 250,000 (or twice `historyOpsRetained`, if more); `Infinity` turns it off.
+   * See docs/core.md, "Automatic compaction".
+   */
+  readonly heldOpsMax?: number;
 }
+
+/** The default of {@link ReplicaOptions.heldOpsMax}. */
+export const HELD_OPS_MAX_DEFAULT = 250_000;
 
 /** Collects the writes of an atomic batch. */
 export interface BatchWriter {
@@ -87,9 +96,10 @@ export class Replica {
     clock: Clock,
     private readonly historyOpsRetained: number,
     limits: { pendingOpsMax: number; groupOpsMax: number },
+    heldOpsMax: number,
   ) {
     this.data = { replicaId, log: new OpLog(), state: new MaterializedState(), summary: new Horizon(), hlc: new HybridLogicalClock(clock) };
-    this.pipeline = new CommitPipeline(this.data, storage, limits);
+    this.pipeline = new CommitPipeline(this.data, storage, limits, { heldOpsMax, retainOps: historyOpsRetained });
   }
 
   /**
@@ -119,10 +129,18 @@ export class Replica {
     // After a lost tail, the lost sequence numbers may be known to peers with other content: start a new identity.
     const rotate = stored.tailLost === true && stored.meta !== undefined && options.replicaId === undefined;
     const replicaId = rotate ? randomReplicaId(random) : (stored.meta?.replicaId ?? options.replicaId ?? randomReplicaId(random));
-    const replica = new Replica(replicaId, storage, options.clock ?? systemClock, positiveInt(options.historyOpsRetained, 10_000, 'historyOpsRetained'), {
-      pendingOpsMax: positiveInt(options.pendingOpsMax, 65_536, 'pendingOpsMax'),
-      groupOpsMax: positiveInt(options.groupOpsMax, 16_384, 'groupOpsMax'),
-    });
+    const historyOpsRetained = positiveInt(options.historyOpsRetained, 10_000, 'historyOpsRetained');
+    const heldOpsMax =
+      options.heldOpsMax === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : positiveInt(options.heldOpsMax, Math.max(HELD_OPS_MAX_DEFAULT, 2 * historyOpsRetained), 'heldOpsMax');
+    if (heldOpsMax <= historyOpsRetained) throw new InvalidArgumentError(`heldOpsMax (${heldOpsMax}) must be above historyOpsRetained (${historyOpsRetained})`);
+    const replica = new Replica(
+      replicaId,
+      storage,
+      options.clock ?? systemClock,
+      historyOpsRetained,
+      { pendingOpsMax: positiveInt(options.pendingOpsMax, 65_536, 'pendingOpsMax'), groupOpsMax: positiveInt(options.groupOpsMax, 16_384, 'groupOpsMax') },
+      heldOpsMax,
+    );
     if (rotate) replica.rotatedFrom = stored.meta?.replicaId;
     if (stored.meta === undefined || rotate) await storage.writeMeta({ replicaId });
     if (stored.snapshot !== undefined) replica.restoreSnapshot(stored.snapshot);
@@ -130,6 +148,9 @@ export class Replica {
     if (Array.isArray(stored.batches)) for (const batch of stored.batches as readonly (readonly Op[])[]) replica.restoreBatch(batch);
     else for await (const batch of stored.batches) replica.restoreBatch(batch);
     replica.pipeline.localSeq = replica.data.log.maxSeq(replicaId);
+    // A log recovered past the policy's bound is compacted now, in the background (writes queue behind it),
+    // so the next open reads a snapshot instead of replaying every op.
+    replica.pipeline.autoCompactIfDue();
     return replica;
   }
 
