@@ -19,6 +19,22 @@ describe('base64url', () => {
     expect(() => fromBase64Url('ab+c')).toThrow(InvalidKeyMaterialError);
     expect(() => fromBase64Url('abcde')).toThrow(InvalidKeyMaterialError);
   });
+  it('refuses non-canonical text: one byte string has exactly one encoding', () => {
+    expect(fromBase64Url('AA')).toEqual(new Uint8Array([0]));
+    // 'AB' sets a bit past the byte's 8: a lenient decoder reads it as [0] too, so two texts would name one key.
+    for (const text of ['AB', 'AAB', 'AA==', 'A', '_w=']) expect(() => fromBase64Url(text), text).toThrow(InvalidKeyMaterialError);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(), (bytes, pick) => {
+        const text = toBase64Url(bytes);
+        if (text.length % 4 === 0) return; // no unused bits to set
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const last = alphabet.indexOf(text[text.length - 1] as string);
+        const unused = text.length % 4 === 2 ? 0b1111 : 0b11;
+        const altered = alphabet[(last & ~unused) | (1 + (pick % unused))] as string;
+        expect(() => fromBase64Url(text.slice(0, -1) + altered)).toThrow(InvalidKeyMaterialError);
+      }),
+    );
+  });
 });
 
 describe('room keys', () => {
