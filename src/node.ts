@@ -4,7 +4,7 @@
  */
 export * from './index.js';
 export * from './storage/file/index.js';
-/** The deterministic simulator (Node: it drives promise work with setImmediate). */
+/** The deterministic simulator (Node only: it lets promise work finish with `process.nextTick`, see sim/settle.ts). */
 export * as sim from './sim/index.js';
 /** Pluggable simulator targets: the adapter interface, the Tidelog/Yjs/Automerge adapters, `runTarget`. */
 export * as simTargets from './sim/targets/index.js';

@@ -158,7 +158,7 @@ export class SimNode {
   /**
    * False when the session is certain to drop `frame` without starting any work: it is addressed to another
    * replica, or comes from this one (the checks `SyncSession` makes first). The simulator then skips the
-   * macrotask turn that lets a merge finish; nothing is pending, so skipping it changes nothing.
+   * wait (`settle`) that lets a merge finish; nothing is pending, so skipping it changes nothing.
    */
   mayMerge(frame: Uint8Array): boolean {
     const replicaId = this.replica?.replicaId;

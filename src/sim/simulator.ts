@@ -91,7 +91,7 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
       this.nowMs = this.queue.lastAtMs;
       this.events += 1;
       run();
-      // Only events that started promise work need the macrotask turn that lets it finish.
+      // Only events that started promise work need the wait (`settle`) that lets it finish.
       if (this.asyncStarted) {
         this.asyncStarted = false;
         await settle();
