@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { parseFaults, type SimOptions, swarmOptions } from '../src/sim/options.js';
 import { percentiles } from '../src/sim/report.js';
-import { runSimulation } from '../src/sim/simulator.js';
+import { runSimulation } from '../src/sim/tidelog/simulator.js';
 import type { BenchResult, SuiteOptions } from './types.js';
 
 const rootDir = dirname(dirname(fileURLToPath(import.meta.url)));

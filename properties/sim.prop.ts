@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FAULT_NAMES, type SimOverrides, swarmOptions } from '../src/sim/options.js';
 import { type FaultAction, makePlan } from '../src/sim/plan.js';
-import { runSimulation } from '../src/sim/simulator.js';
+import { runSimulation } from '../src/sim/tidelog/simulator.js';
 import { fcParams } from './fc-config.js';
 
 const HEAL_WINDOW_MS = 2_000;

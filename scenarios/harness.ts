@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { parseFaults, type SimOverrides, swarmOptions } from '../src/sim/options.js';
 import { type Action, type FaultAction, makePlan, type Plan } from '../src/sim/plan.js';
-import { type RunHooks, runSimulation, type SimResult } from '../src/sim/simulator.js';
+import { type RunHooks, runSimulation, type SimResult } from '../src/sim/tidelog/simulator.js';
 
 /** Options for a scenario: nothing random switched on unless the scenario says so. */
 export function scenarioOptions(seed: number, overrides: SimOverrides) {

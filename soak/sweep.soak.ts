@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaults, type SimOverrides, swarmOptions } from '../src/sim/options.js';
 import { replayCommand } from '../src/sim/report.js';
-import { runSimulation } from '../src/sim/simulator.js';
+import { runSimulation } from '../src/sim/tidelog/simulator.js';
 
 const SEEDS = Number(process.env.SOAK_SEEDS ?? 300);
 

@@ -10,7 +10,7 @@ import { FAULT_NAMES, parseFaults, type SimOptions, type SimOverrides, swarmOpti
 import { describeAction } from '../sim/plan.js';
 import { excerptFor, failureReport, percentiles, replayCommand, summarize } from '../sim/report.js';
 import { shrinkPlan } from '../sim/shrink.js';
-import { runSimulation, type SimResult } from '../sim/simulator.js';
+import { runSimulation, type SimResult } from '../sim/tidelog/simulator.js';
 import { renderTimeline } from '../sim/timeline.js';
 import { type Command, parseArgs } from './command.js';
 import { runTargetCommand } from './sim-target.js';

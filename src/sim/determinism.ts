@@ -3,7 +3,7 @@
  * and names the first event where the two runs differ.
  */
 import type { SimOptions } from './options.js';
-import { runSimulation } from './simulator.js';
+import { runSimulation } from './tidelog/simulator.js';
 
 /** The outcome of a determinism check. */
 export interface DeterminismReport {

@@ -2,9 +2,9 @@
  * Human-readable output of runs and sweeps: summaries, percentiles, failure
  * reports with a replay command.
  */
-import type { Violation } from './history.js';
+import type { Violation } from './tidelog/history.js';
 import type { SimOptions, SimOverrides } from './options.js';
-import type { SimResult } from './simulator.js';
+import type { SimResult } from './tidelog/simulator.js';
 
 /** The p-th percentile (nearest rank) of `values`; NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {

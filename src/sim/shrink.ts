@@ -4,10 +4,10 @@
  * (delta debugging). Every trial is a full deterministic run of the smaller
  * schedule, so the result replays exactly too.
  */
-import type { Violation } from './history.js';
+import type { Violation } from './tidelog/history.js';
 import type { SimOptions } from './options.js';
 import type { Action, Plan } from './plan.js';
-import { runSimulation } from './simulator.js';
+import { runSimulation } from './tidelog/simulator.js';
 
 /** The smallest failing schedule found. */
 export interface ShrinkResult {

@@ -6,7 +6,7 @@
  */
 import { type ConvergenceHost, type ConvergenceMeasure, ConvergenceWatch } from './convergence-watch.js';
 import { EventQueue } from './event-queue.js';
-import type { Violation } from './history.js';
+import type { Violation } from './tidelog/history.js';
 import { type NetworkCounters, SimNetwork } from './network.js';
 import type { SimOptions } from './options.js';
 import { type Action, makePlan, type Plan } from './plan.js';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/core/op.js';
-import { History } from '../../src/sim/history.js';
+import { History } from '../../src/sim/tidelog/history.js';
 
 function op(seq: number, wall: number, key = 'k'): Op {
   return { replica: 'x', seq, wall, logical: 0, key, type: 'set', value: wall };

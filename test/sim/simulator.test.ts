@@ -5,7 +5,7 @@ import { parseFaults, swarmOptions } from '../../src/sim/options.js';
 import { makePlan } from '../../src/sim/plan.js';
 import { Prng, ZipfSampler } from '../../src/sim/prng.js';
 import { percentiles } from '../../src/sim/report.js';
-import { runSimulation } from '../../src/sim/simulator.js';
+import { runSimulation } from '../../src/sim/tidelog/simulator.js';
 
 describe('simulator building blocks', () => {
   it('pops events by time, then by insertion order', () => {

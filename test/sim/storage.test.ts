@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/core/op.js';
 import { Replica } from '../../src/core/replica.js';
 import { Prng } from '../../src/sim/prng.js';
-import { SimMedium, SimStorage } from '../../src/sim/storage.js';
+import { SimMedium, SimStorage } from '../../src/sim/tidelog/storage.js';
 
 const immediate = { afterFsync: (callback: () => void) => callback(), ackBeforeSync: false };
 const op = (seq: number, value: number): Op => ({ replica: 'r', seq, wall: seq, logical: 0, key: `k${seq % 3}`, type: 'set', value });

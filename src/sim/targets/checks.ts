@@ -11,9 +11,9 @@
  * Causal LWW, the reference model and equal-vectors need op-level access
  * (version vectors, HLC ops) and stay with the Tidelog simulator (`runSimulation`).
  */
-import { checkLiveness } from '../checkers/liveness.js';
-import type { CheckContext } from '../checkers/context.js';
-import { History, type Violation } from '../history.js';
+import { checkLiveness } from '../tidelog/checkers/liveness.js';
+import type { CheckContext } from '../tidelog/checkers/context.js';
+import { History, type Violation } from '../tidelog/history.js';
 import type { SimOptions } from '../options.js';
 import type { IssuedWrite, TargetHistory } from './history.js';
 import type { TargetSemantics } from './target.js';

@@ -11,7 +11,7 @@
  * payload, `to` 0xffff = everyone. Promise work is driven like `runSimulation`:
  * the loop settles the microtask queue after each event that may have started some.
  */
-import type { Violation } from '../history.js';
+import type { Violation } from '../tidelog/history.js';
 import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
 import type { Action, } from '../plan.js';
 import { Prng } from '../prng.js';

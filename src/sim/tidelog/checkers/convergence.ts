@@ -3,7 +3,7 @@
  * goes quiet, every replica holds the same ops (equal version vectors) and
  * shows the same state.
  */
-import { vvEqual } from '../../core/version-vector.js';
+import { vvEqual } from '../../../core/version-vector.js';
 import type { CheckContext, Finding } from './context.js';
 
 /** Finds replicas that disagree at the end of the run. */

@@ -5,13 +5,13 @@
  * flips damage synced records; `load` verifies every record and keeps only the
  * valid prefix, so damaged bytes are detected and never applied.
  */
-import { crc32c } from '../core/crc32c.js';
-import { decodeOps, encodeOps } from '../core/codec.js';
-import type { Op } from '../core/op.js';
-import { opIdString } from '../core/op.js';
-import type { Snapshot, Storage, StorageMeta, StoredLog } from '../core/storage.js';
-import { vvCovers } from '../core/version-vector.js';
-import type { Prng } from './prng.js';
+import { crc32c } from '../../core/crc32c.js';
+import { decodeOps, encodeOps } from '../../core/codec.js';
+import type { Op } from '../../core/op.js';
+import { opIdString } from '../../core/op.js';
+import type { Snapshot, Storage, StorageMeta, StoredLog } from '../../core/storage.js';
+import { vvCovers } from '../../core/version-vector.js';
+import type { Prng } from '../prng.js';
 
 const HEADER_BYTES = 8;
 

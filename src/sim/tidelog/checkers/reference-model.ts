@@ -3,9 +3,9 @@
  * map fed every surviving op (the oracle's record of every op committed
  * anywhere, restricted to the replica's version vector) in HLC order.
  */
-import { compareOps, type Op } from '../../core/op.js';
-import type { Replica } from '../../core/replica.js';
-import { vvCovers } from '../../core/version-vector.js';
+import { compareOps, type Op } from '../../../core/op.js';
+import type { Replica } from '../../../core/replica.js';
+import { vvCovers } from '../../../core/version-vector.js';
 import type { CheckContext, Finding } from './context.js';
 
 /** The reference map's winning op of every key, over the committed ops `replica` holds (covered by its vector, or past a gap). */

@@ -4,7 +4,7 @@
  * which ops a fault destroyed before they left their device, and any op id
  * used twice for different content.
  */
-import { compareOps, type Op, opIdString } from '../core/op.js';
+import { compareOps, type Op, opIdString } from '../../core/op.js';
 
 /** An acknowledged write and what its replica had seen of its key when it was issued. */
 export interface AckedWrite {

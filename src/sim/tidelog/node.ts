@@ -3,19 +3,19 @@
  * sync session and a transport. Crashing throws the process away (memory
  * lost, unsynced writes lost or torn); restarting recovers from the medium.
  */
-import type { Clock } from '../core/clock.js';
-import { type Op, compareOps } from '../core/op.js';
-import { randomReplicaId } from '../core/random.js';
-import { Replica } from '../core/replica.js';
-import type { CancelTimer, Scheduler } from '../sync/scheduler.js';
-import { SyncSession } from '../sync/session.js';
-import { decodeMessage, type SyncMessage } from '../sync/messages.js';
-import { DecodeError } from '../core/errors.js';
-import type { SimOptions } from './options.js';
-import type { Prng } from './prng.js';
+import type { Clock } from '../../core/clock.js';
+import { type Op, compareOps } from '../../core/op.js';
+import { randomReplicaId } from '../../core/random.js';
+import { Replica } from '../../core/replica.js';
+import type { CancelTimer, Scheduler } from '../../sync/scheduler.js';
+import { SyncSession } from '../../sync/session.js';
+import { decodeMessage, type SyncMessage } from '../../sync/messages.js';
+import { DecodeError } from '../../core/errors.js';
+import type { SimOptions } from '../options.js';
+import type { Prng } from '../prng.js';
 import { SimMedium, SimStorage, type RecoveryReport } from './storage.js';
-import type { SimNetwork } from './network.js';
-import { SimTransport } from './network.js';
+import type { SimNetwork } from '../network.js';
+import { SimTransport } from '../network.js';
 
 const decoded = new WeakMap<Uint8Array, SyncMessage | DecodeError>();
 

@@ -3,7 +3,7 @@
  * another write to the same key orders after it (so the earlier write can
  * never overwrite it), whatever the writer's wall clock said.
  */
-import { compareOps, opIdString } from '../../core/op.js';
+import { compareOps, opIdString } from '../../../core/op.js';
 import type { CheckContext, Finding } from './context.js';
 
 /** Finds writes that order before a write their replica had already seen. */

@@ -9,21 +9,21 @@
  * until the microtask queue is empty (`settle`). No real timer or I/O runs
  * inside a simulation, so nothing else can interleave.
  */
-import { type Op, opIdString } from '../core/op.js';
-import { randomReplicaId } from '../core/random.js';
-import { Replica } from '../core/replica.js';
-import { type VersionVector, vvCovers, vvEqual } from '../core/version-vector.js';
+import { type Op, opIdString } from '../../core/op.js';
+import { randomReplicaId } from '../../core/random.js';
+import { Replica } from '../../core/replica.js';
+import { type VersionVector, vvCovers, vvEqual } from '../../core/version-vector.js';
 import { checkEqualVectors, runCheckers } from './checkers/index.js';
 import { History, } from './history.js';
 import { type NodeHost, SimNode } from './node.js';
-import type { SimOptions } from './options.js';
-import type { Action, } from './plan.js';
-import { Prng } from './prng.js';
+import type { SimOptions } from '../options.js';
+import type { Action, } from '../plan.js';
+import { Prng } from '../prng.js';
 import { SimMedium, SimStorage } from './storage.js';
-import { settle } from './settle.js';
-import { type RunOutcome, SimRun, type SimRunHooks } from './sim-run.js';
+import { settle } from '../settle.js';
+import { type RunOutcome, SimRun, type SimRunHooks } from '../sim-run.js';
 
-export type { ConvergenceMeasure } from './convergence-watch.js';
+export type { ConvergenceMeasure } from '../convergence-watch.js';
 
 /** Everything one run produced. */
 export interface SimResult extends RunOutcome {

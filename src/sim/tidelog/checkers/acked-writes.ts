@@ -6,9 +6,9 @@
  * oracle knows exactly which. So are the ops of a replica id that was reused
  * for different ops (detected and reported; that id is fenced).
  */
-import { compareOps, opIdString } from '../../core/op.js';
-import type { Replica } from '../../core/replica.js';
-import { vvCovers } from '../../core/version-vector.js';
+import { compareOps, opIdString } from '../../../core/op.js';
+import type { Replica } from '../../../core/replica.js';
+import { vvCovers } from '../../../core/version-vector.js';
 import type { CheckContext, Finding } from './context.js';
 import { referenceWinners } from './reference-model.js';
 

@@ -1,7 +1,7 @@
 /** What every end-of-run checker gets to look at. */
 import type { History } from '../history.js';
 import type { SimNode } from '../node.js';
-import type { SimOptions } from '../options.js';
+import type { SimOptions } from '../../options.js';
 
 /** The finished run, as the checkers see it. */
 export interface CheckContext {
