@@ -6,8 +6,9 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../core/errors.js';
+import type { Harness } from '../sim/harness.js';
 import { TargetUnavailableError } from '../sim/targets/errors.js';
-import { BUILTIN_TARGETS, tidelogTarget } from '../sim/targets/index.js';
+import { BUILTIN_TARGETS, targetHarness, tidelogTarget } from '../sim/targets/index.js';
 import { type CrdtTarget, isCrdtTarget } from '../sim/targets/target.js';
 
 /** Loads the target `spec` names. @throws InvalidArgumentError, TargetUnavailableError */
@@ -32,4 +33,10 @@ export async function loadTarget(spec: string | true): Promise<CrdtTarget> {
     throw new TargetUnavailableError(`module '${path}' exports no adapter${exportName === undefined ? '' : ` named '${exportName}'`} (adapters found: ${adapters.map(([name]) => name).join(', ') || 'none'})`, { path });
   }
   return picked;
+}
+
+/** The harness that runs the target `spec` names (replay commands name it by `spec` again). */
+export async function loadHarness(spec: string | true): Promise<Harness> {
+  const target = await loadTarget(spec);
+  return targetHarness(target, spec as string);
 }

@@ -1,25 +1,34 @@
 /**
- * `tidelog sim`: runs the deterministic simulator. One seed, a sweep of seeds
- * (swarm testing), a replay with the trace printed, or a determinism check.
- * Exits non-zero on any violation.
+ * `tidelog sim`: runs the deterministic simulator over one harness: Tidelog's
+ * own (the default, `--target tidelog`), or a target's through its adapter
+ * (`--target yjs|automerge|tidelog-adapter|<module>`). One seed, a sweep of
+ * seeds (swarm testing), a replay with the trace printed, or a determinism
+ * check; a failing seed is reported with an excerpt of its trace and shrunk
+ * (`--shrink-runs N`, `--no-shrink`). Exits non-zero on any violation.
  */
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../core/errors.js';
 import { checkDeterminism } from '../sim/determinism.js';
-import { FAULT_NAMES, parseFaults, type SimOptions, type SimOverrides, swarmOptions } from '../sim/options.js';
+import type { Harness } from '../sim/harness.js';
+import { FAULT_NAMES, parseFaults, type SimOverrides, swarmOptions } from '../sim/options.js';
 import { describeAction } from '../sim/plan.js';
-import { excerptFor, failureReport, percentiles, replayCommand, summarize } from '../sim/report.js';
-import { shrinkPlan } from '../sim/shrink.js';
-import { runSimulation, type SimResult } from '../sim/tidelog/simulator.js';
+import { failureReport, percentiles, replayCommand, runName, summarize, verdict } from '../sim/report.js';
+import type { RunResult } from '../sim/result.js';
+import { shrinkRun } from '../sim/shrink.js';
 import { renderTimeline } from '../sim/timeline.js';
+import { tidelogHarness } from '../sim/tidelog/harness.js';
 import { type Command, parseArgs } from './command.js';
-import { runTargetCommand } from './sim-target.js';
+import { loadHarness } from './load-target.js';
+
+type Flags = Map<string, string | true>;
+type Out = (line: string) => void;
 
 const CONTROL_FLAGS = new Set(['seed', 'seeds', 'runs', 'replay', 'check-determinism', 'no-shrink', 'shrink-runs', 'trace', 'quiet', 'html', 'target']);
 const STRING_OPTIONS = new Set(['keyDistribution', 'restoreMode', 'wipeMode', 'bug']);
+const SHRINK_RUNS_DEFAULT = 200;
 
 /** Turns `--kebab-name value` flags into option overrides. */
-export function parseOverrides(options: Map<string, string | true>): SimOverrides {
+export function parseOverrides(options: Flags): SimOverrides {
   const sample = swarmOptions(0);
   const out: Record<string, unknown> = {};
   for (const [flag, raw] of options) {
@@ -37,12 +46,18 @@ export function parseOverrides(options: Map<string, string | true>): SimOverride
   return out as SimOverrides;
 }
 
-function intFlag(options: Map<string, string | true>, name: string, fallback: number): number {
-  const raw = options.get(name);
+function intFlag(flags: Flags, name: string, fallback: number): number {
+  const raw = flags.get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (raw === true || !Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`--${name} must be a non-negative integer`);
   return value;
+}
+
+/** `--runs K` (and its older name `--seeds K`): how many seeds to sweep, 0 for one run. Both at once is an error. */
+function sweepCount(flags: Flags): number {
+  if (flags.has('runs') && flags.has('seeds')) throw new InvalidArgumentError('--runs and --seeds are the same option (--seeds is its older name): give one');
+  return flags.has('runs') ? intFlag(flags, 'runs', 0) : intFlag(flags, 'seeds', 0);
 }
 
 function progressBar(write: (s: string) => void): (fraction: number, events: number) => void {
@@ -53,44 +68,44 @@ function progressBar(write: (s: string) => void): (fraction: number, events: num
   };
 }
 
-/** Runs one seed, prints its summary; on failure prints the report and the shrunk schedule. */
-async function runOne(options: SimOptions, overrides: SimOverrides, flags: Map<string, string | true>, out: (line: string) => void): Promise<SimResult> {
+/** Runs one seed, prints its summary and verdict; on failure prints the report and the shrunk schedule. */
+async function runOne(harness: Harness, seed: number, overrides: SimOverrides, flags: Flags, out: Out): Promise<RunResult> {
+  const options = harness.options(seed, overrides);
   const echo = flags.has('trace') || flags.has('replay') ? out : undefined;
   const long = options.steps * options.replicas >= 100_000 && process.stderr.isTTY === true;
-  const started = performance.now();
   const html = flags.get('html');
-  const result = await runSimulation(options, {
+  const started = performance.now();
+  const result = await harness.run(options, {
     ...(typeof html === 'string' ? { keepTrace: true } : {}),
     ...(echo === undefined ? {} : { echo }),
     ...(long ? { onProgress: progressBar((s) => process.stderr.write(s)) } : {}),
   });
   if (long) process.stderr.write('\n');
-  const wallMs = performance.now() - started;
-  for (const line of summarize(result, wallMs)) out(line);
+  for (const line of summarize(harness, result, performance.now() - started)) out(line);
   if (typeof html === 'string') {
-    writeFileSync(html, renderTimeline(result.traceLines ?? [], options.replicas, `tidelog sim seed ${options.seed}: ${result.violations.length} violation(s), trace hash ${result.traceHash}`));
+    writeFileSync(html, renderTimeline(result.trace ?? [], options.replicas, `tidelog sim ${runName(harness, seed)}: ${result.violations.length} violation(s), trace hash ${result.traceHash}`));
     out(`  timeline written to ${html}`);
   }
-  if (result.violations.length > 0) await explainFailure(result, overrides, flags, out);
+  if (result.violations.length === 0) out(verdict(harness, result));
+  else await explainFailure(harness, result, overrides, flags, out);
   return result;
 }
 
-async function explainFailure(result: SimResult, overrides: SimOverrides, flags: Map<string, string | true>, out: (line: string) => void): Promise<void> {
-  // Rerun with every trace line kept to cut an excerpt around the first violation.
-  const full = await runSimulation(result.options, { keepTrace: true });
-  for (const line of failureReport(result, overrides, excerptFor(result.violations[0], full.traceLines, full.traceTail))) out(line);
-  if (flags.has('no-shrink')) return;
+async function explainFailure(harness: Harness, result: RunResult, overrides: SimOverrides, flags: Flags, out: Out): Promise<void> {
+  // The excerpt needs every trace entry: a run that did not keep them runs again (same seed, same trace).
+  const full = result.trace === undefined ? await harness.run(result.options, { keepTrace: true, plan: result.plan }) : result;
+  for (const line of failureReport(harness, result, overrides, full)) out(line);
   const first = result.violations[0];
-  if (first === undefined) return;
+  if (first === undefined || flags.has('no-shrink')) return;
   out(`  shrinking (cutting faults and writes while [${first.checker}] still fails)...`);
-  const shrunk = await shrinkPlan(result.options, result.plan, first.checker, { runsMax: intFlag(flags, 'shrink-runs', 200) });
+  const shrunk = await shrinkRun(harness, result.options, result.plan, first.checker, { runsMax: intFlag(flags, 'shrink-runs', SHRINK_RUNS_DEFAULT) });
   out(`  smallest failing schedule: ${shrunk.plan.actions.length} of ${shrunk.actionsBefore} actions (${shrunk.runs} trial runs); final heal at ${shrunk.plan.healAtMs}ms:`);
   for (const action of shrunk.plan.actions.slice(0, 40)) out(`    ${describeAction(action)}`);
   if (shrunk.plan.actions.length > 40) out(`    ... ${shrunk.plan.actions.length - 40} more`);
   for (const v of shrunk.violations.filter((v) => v.checker === first.checker).slice(0, 3)) out(`    -> [${v.checker}] ${v.message}`);
 }
 
-async function sweep(firstSeed: number, count: number, overrides: SimOverrides, flags: Map<string, string | true>, out: (line: string) => void): Promise<number> {
+async function sweep(harness: Harness, firstSeed: number, count: number, overrides: SimOverrides, flags: Flags, out: Out): Promise<number> {
   const convergenceMs: number[] = [];
   const messages: number[] = [];
   const bytes: number[] = [];
@@ -100,7 +115,7 @@ async function sweep(firstSeed: number, count: number, overrides: SimOverrides, 
   const tty = process.stderr.isTTY === true;
   for (let i = 0; i < count; i++) {
     const seed = firstSeed + i;
-    const result = await runSimulation(swarmOptions(seed, overrides));
+    const result = await harness.run(harness.options(seed, overrides));
     events += result.events;
     if (result.convergence !== undefined) {
       convergenceMs.push(result.convergence.ms);
@@ -111,7 +126,7 @@ async function sweep(firstSeed: number, count: number, overrides: SimOverrides, 
       failed.push(seed);
       if (tty) process.stderr.write('\n');
       out(`seed ${seed}: ${result.violations.length} violation(s): [${result.violations[0]?.checker}] ${result.violations[0]?.message}`);
-      out(`  replay: ${replayCommand(seed, overrides)}`);
+      out(`  replay: ${replayCommand(seed, overrides, harness.spec)}`);
     }
     if (tty) progressBar((s) => process.stderr.write(s))((i + 1) / count, events);
   }
@@ -120,54 +135,55 @@ async function sweep(firstSeed: number, count: number, overrides: SimOverrides, 
   const ms = percentiles(convergenceMs);
   const msg = percentiles(messages);
   const by = percentiles(bytes);
-  out(`${count} seeds (${firstSeed}..${firstSeed + count - 1}), ${events} events in ${(wallMs / 1000).toFixed(1)} s (${Math.round((events / wallMs) * 1000)} events/s)`);
+  const on = harness.spec === undefined ? '' : ` on target ${harness.name}`;
+  out(`${count} seeds (${firstSeed}..${firstSeed + count - 1})${on}, ${events} events in ${(wallMs / 1000).toFixed(1)} s (${Math.round((events / Math.max(wallMs, 1)) * 1000)} events/s)`);
   out(`convergence after the final heal: p50 ${ms.p50.toFixed(0)} ms, p95 ${ms.p95.toFixed(0)} ms, p99 ${ms.p99.toFixed(0)} ms (virtual)`);
-  out(`  messages p50 ${msg.p50} p95 ${msg.p95} p99 ${msg.p99}; bytes p50 ${by.p50} p95 ${by.p95} p99 ${by.p99}`);
-  out(failed.length === 0 ? 'all seeds passed every checker' : `${failed.length} failing seed(s): ${failed.join(', ')}`);
+  out(`  frames sent meanwhile p50 ${msg.p50} p95 ${msg.p95} p99 ${msg.p99}; bytes p50 ${by.p50} p95 ${by.p95} p99 ${by.p99}`);
+  out(failed.length === 0 ? `PASSED: all ${count} seeds passed every check` : `FAILED: ${failed.length} failing seed(s): ${failed.join(', ')}`);
   if (failed.length > 0 && !flags.has('no-shrink')) {
     const seed = failed[0] as number;
     out(`\nfirst failing seed ${seed} in detail:`);
-    await runOne(swarmOptions(seed, overrides), overrides, flags, out);
+    await runOne(harness, seed, overrides, flags, out);
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+async function determinism(harness: Harness, seed: number, overrides: SimOverrides, out: Out): Promise<number> {
+  const report = await checkDeterminism(harness, harness.options(seed, overrides));
+  const name = runName(harness, seed);
+  if (report.identical) {
+    out(`deterministic: ${name} ran twice with identical traces (${report.events} events, trace hash ${report.hashes[0]})`);
+    return 0;
+  }
+  const d = report.firstDifference;
+  out(`NOT deterministic: ${name} traces differ (hashes ${report.hashes[0]} vs ${report.hashes[1]})`);
+  if (d !== undefined) out(`  first differing event #${d.index}:\n    run 1: ${d.first}\n    run 2: ${d.second}`);
+  return 1;
 }
 
 /** The `sim` subcommand. */
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|a,b] [--runs K] [--target tidelog|yjs|automerge|<module>] [--replay N [--html F]] [--check-determinism]',
+  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|list|a,b] [--runs K] [--target tidelog|yjs|automerge|<module>] [--replay N [--html F]] [--check-determinism]',
   summary: 'run the deterministic fault simulator (a seed, a sweep of seeds, a replay, or a determinism check)',
   async run(args) {
     const { options: flags } = parseArgs(args);
-    const out = (line: string): void => void process.stdout.write(`${line}\n`);
-    const overrides = parseOverrides(flags);
+    const out: Out = (line) => void process.stdout.write(`${line}\n`);
     if (flags.get('faults') === 'list') {
       out(FAULT_NAMES.join(', '));
       return 0;
     }
-    // Any other target runs through its adapter (src/sim/targets); `tidelog` keeps the full simulator below.
-    const target = flags.get('target');
-    if (target !== undefined && target !== 'tidelog') return runTargetCommand(target, flags, overrides, out);
-    if (flags.has('replay')) {
-      const seed = intFlag(flags, 'replay', 1);
-      const result = await runOne(swarmOptions(seed, overrides), overrides, flags, out);
-      return result.violations.length === 0 ? 0 : 1;
-    }
+    const overrides = parseOverrides(flags);
+    if (flags.get('html') === true) throw new InvalidArgumentError('--html needs a file name');
+    const spec = flags.get('target');
+    const harness = spec === undefined || spec === 'tidelog' ? tidelogHarness : await loadHarness(spec);
+    const ignored = (overrides.faults ?? []).filter((fault) => !harness.faults.includes(fault));
+    if (ignored.length > 0) out(`note: faults the ${harness.name} target cannot take, not injected: ${ignored.join(', ')}`);
+    if (flags.has('replay')) return (await runOne(harness, intFlag(flags, 'replay', 1), overrides, flags, out)).violations.length === 0 ? 0 : 1;
     const seed = intFlag(flags, 'seed', 1);
-    if (flags.has('check-determinism')) {
-      const report = await checkDeterminism(swarmOptions(seed, overrides));
-      if (report.identical) {
-        out(`deterministic: seed ${seed} ran twice with identical traces (${report.events} events, trace hash ${report.hashes[0]})`);
-        return 0;
-      }
-      const d = report.firstDifference;
-      out(`NOT deterministic: seed ${seed} traces differ (hashes ${report.hashes[0]} vs ${report.hashes[1]})`);
-      if (d !== undefined) out(`  first differing event #${d.index}:\n    run 1: ${d.first}\n    run 2: ${d.second}`);
-      return 1;
-    }
-    const runs = flags.has('seeds') ? intFlag(flags, 'seeds', 1) : intFlag(flags, 'runs', 0);
-    if (runs > 0) return sweep(seed, runs, overrides, flags, out);
-    const result = await runOne(swarmOptions(seed, overrides), overrides, flags, out);
-    return result.violations.length === 0 ? 0 : 1;
+    if (flags.has('check-determinism')) return determinism(harness, seed, overrides, out);
+    const runs = sweepCount(flags);
+    if (runs > 0) return sweep(harness, seed, runs, overrides, flags, out);
+    return (await runOne(harness, seed, overrides, flags, out)).violations.length === 0 ? 0 : 1;
   },
 };

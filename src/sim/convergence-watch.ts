@@ -4,6 +4,7 @@
  * then held while the protocol goes quiet and stale frames land. A replica
  * set that drifts apart again restarts the measurement from there.
  */
+import type { TraceEvent } from './trace.js';
 
 /** How long the run took to converge after the final heal. */
 export interface ConvergenceMeasure {
@@ -19,7 +20,7 @@ export interface ConvergenceMeasure {
 export interface ConvergenceHost {
   now(): number;
   schedule(atMs: number, run: () => void): void;
-  traceLine(line: string): void;
+  emit(event: TraceEvent): void;
   /** Every replica up and in agreement (equal vectors and states, or whatever the run compares). */
   isConverged(): boolean;
   /** Ends the run's event loop. */
@@ -70,12 +71,12 @@ export class ConvergenceWatch {
         messages: this.traffic.counters.framesSent - this.atHeal.frames,
         bytes: this.traffic.counters.bytesSent - this.atHeal.bytes,
       };
-      this.host.traceLine(`converged after ${this.convergence.ms}ms`);
+      this.host.emit({ kind: 'converged', afterMs: this.convergence.ms });
       this.host.schedule(nowMs + 2 * this.timing.antiEntropyIntervalMs + this.timing.delayMsMax + 1, () => this.confirmQuiet());
       return;
     }
     if (nowMs >= this.deadlineMs()) {
-      this.host.traceLine('liveness budget exhausted');
+      this.host.emit({ kind: 'liveness-exhausted' });
       this.host.stop();
       return;
     }
@@ -89,7 +90,7 @@ export class ConvergenceWatch {
       else this.host.schedule(this.host.now() + 50, () => this.confirmQuiet());
       return;
     }
-    this.host.traceLine('diverged again after convergence');
+    this.host.emit({ kind: 'diverged' });
     this.convergedAtMs = undefined;
     this.convergence = undefined;
     this.poll();

@@ -4,7 +4,6 @@
  * reordered (when `reorder` is on; otherwise each link is FIFO), blocked by
  * partitions (symmetric, one-way, one node isolated) and replayed long after.
  */
-import type { Transport, TransportListener } from '../sync/transport.js';
 import type { SimOptions } from './options.js';
 import { faultOn } from './options.js';
 import type { Prng } from './prng.js';
@@ -13,19 +12,26 @@ import type { Prng } from './prng.js';
 export interface NetworkHost {
   now(): number;
   schedule(atMs: number, run: () => void): void;
-  trace(line: string): void;
-  /** Hands a frame to node `to` (which may be down or paused). */
-  /** `sentAtMs`: when the frame was sent (for a replay, its original send time). */
+  /** Hands a frame to node `to` (which may be down or paused); `sentAtMs`: when it was sent (for a replay, its original send time). */
   deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void;
 }
 
-/** Counters the convergence measurement reads. */
+/**
+ * What the network did. A frame is sent once, to every other node: `framesSent` and `bytesSent` count frames,
+ * the others count copies on links (one per receiver), so with N nodes up to N - 1 copies per frame are due.
+ */
 export interface NetworkCounters {
+  /** Frames broadcast (per frame). */
   framesSent: number;
+  /** Bytes of the frames broadcast (per frame). */
   bytesSent: number;
+  /** Copies handed to their receiver (per delivery, duplicates included, replays not). */
   framesDelivered: number;
+  /** Copies lost to a drop or a partition (per delivery). */
   framesDropped: number;
+  /** Copies delivered twice (per delivery). */
   framesDuplicated: number;
+  /** Old frames delivered again to one node each (per delivery). */
   framesReplayed: number;
 }
 
@@ -35,7 +41,7 @@ const REPLAY_RING_FRAMES = 256;
 export class SimNetwork {
   /** Faults on (the safety phase); off after the final heal. */
   faultsOn = true;
-  /** Ops and snapshot frames scheduled and not delivered yet (hellos excluded: they carry no ops). */
+  /** Copies of frames that carry data scheduled and not delivered yet (the sender says which carry data). */
   dataInFlight = 0;
   readonly counters: NetworkCounters = { framesSent: 0, bytesSent: 0, framesDelivered: 0, framesDropped: 0, framesDuplicated: 0, framesReplayed: 0 };
   /** blocked[from * n + to]: frames on that link are lost. */
@@ -59,8 +65,8 @@ export class SimNetwork {
     this.keepOld = faultOn(options, 'replay');
   }
 
-  /** Sends a frame from `from` to every other node. */
-  broadcast(from: number, bytes: Uint8Array): void {
+  /** Sends a frame from `from` to every other node; `carriesData`: false for frames without data (hellos, summaries). */
+  broadcast(from: number, bytes: Uint8Array, carriesData: boolean): void {
     this.counters.framesSent += 1;
     this.counters.bytesSent += bytes.length;
     if (this.keepOld) this.remember(from, bytes);
@@ -75,11 +81,11 @@ export class SimNetwork {
       }
       const copies = faults && faultOn(o, 'duplicate') && this.prng.chance(o.duplicateProbability) ? 2 : 1;
       if (copies === 2) this.counters.framesDuplicated += 1;
-      for (let c = 0; c < copies; c++) this.schedule(from, to, link, bytes);
+      for (let c = 0; c < copies; c++) this.schedule(from, to, link, bytes, carriesData);
     }
   }
 
-  private schedule(from: number, to: number, link: number, bytes: Uint8Array): void {
+  private schedule(from: number, to: number, link: number, bytes: Uint8Array, data: boolean): void {
     const o = this.options;
     let delayMs = o.delayMsMin + this.prng.int(o.delayMsMax - o.delayMsMin + 1);
     if (this.faultsOn && faultOn(o, 'slow') && this.prng.chance(o.slowTailProbability)) delayMs += this.prng.int(o.slowTailMsMax);
@@ -89,7 +95,6 @@ export class SimNetwork {
       this.lastAtMs[link] = atMs;
     }
     const sentAtMs = this.host.now();
-    const data = bytes[1] !== 1;
     if (data) this.dataInFlight += 1;
     this.host.schedule(atMs, () => {
       if (data) this.dataInFlight -= 1;
@@ -133,47 +138,5 @@ export class SimNetwork {
   /** Unblocks every link. */
   heal(): void {
     this.blocked.fill(0);
-  }
-}
-
-/** The {@link Transport} a simulated node's sync session uses. */
-export class SimTransport implements Transport {
-  private listener: TransportListener | undefined;
-  private up = false;
-
-  constructor(
-    private readonly network: SimNetwork,
-    private readonly node: number,
-  ) {}
-
-  get connected(): boolean {
-    return this.up;
-  }
-
-  send(bytes: Uint8Array): void {
-    if (this.up) this.network.broadcast(this.node, bytes);
-  }
-
-  listen(listener: TransportListener): void {
-    this.listener = listener;
-    if (this.up) listener.up();
-  }
-
-  /** Brings the link up (a process start) or down. */
-  setUp(up: boolean): void {
-    if (up === this.up) return;
-    this.up = up;
-    if (up) this.listener?.up();
-    else this.listener?.down();
-  }
-
-  /** Hands a delivered frame to the session. */
-  receive(bytes: Uint8Array): void {
-    if (this.up) this.listener?.frame(bytes);
-  }
-
-  async close(): Promise<void> {
-    this.up = false;
-    this.listener = undefined;
   }
 }

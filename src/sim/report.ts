@@ -1,10 +1,12 @@
 /**
- * Human-readable output of runs and sweeps: summaries, percentiles, failure
- * reports with a replay command.
+ * Human-readable output of runs and sweeps, for every harness: the summary of
+ * one run (with its verdict), percentiles, failure reports with the trace
+ * around the first violation's subject, and the replay command.
  */
-import type { Violation } from './tidelog/history.js';
-import type { SimOptions, SimOverrides } from './options.js';
-import type { SimResult } from './tidelog/simulator.js';
+import type { Harness } from './harness.js';
+import type { SimOverrides } from './options.js';
+import type { RunResult, Subject, Violation } from './result.js';
+import { eventNodes, formatEntry, type TraceEntry, type TraceEvent } from './trace.js';
 
 /** The p-th percentile (nearest rank) of `values`; NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {
@@ -30,56 +32,93 @@ export function overrideFlags(overrides: SimOverrides): string {
   return flags.join(' ');
 }
 
-/** The one-line command that replays a seed. */
-export function replayCommand(seed: number, overrides: SimOverrides): string {
+/** The one-line command that replays a seed (`spec`: the `--target` value, when the run was not Tidelog's own). */
+export function replayCommand(seed: number, overrides: SimOverrides, spec?: string): string {
   const flags = overrideFlags(overrides);
-  return `npx tidelog replay ${seed}${flags === '' ? '' : ` ${flags}`}`;
+  return `npx tidelog replay ${seed}${spec === undefined ? '' : ` --target ${spec}`}${flags === '' ? '' : ` ${flags}`}`;
 }
 
-/** A short summary of one run. */
-export function summarize(result: SimResult, wallMs: number): string[] {
+/** `seed 3` or `seed 3 target yjs`: how reports name a run. */
+export function runName(harness: Harness, seed: number): string {
+  return harness.spec === undefined ? `seed ${seed}` : `seed ${seed} target ${harness.name}`;
+}
+
+/**
+ * A short summary of one run ({@link verdict} or {@link failureReport} follows it). Network figures say what they count: a frame is
+ * sent once (broadcast), and reaches each other replica as one copy that may be dropped or duplicated.
+ */
+export function summarize<R extends RunResult>(harness: Harness<R>, result: R, wallMs: number): string[] {
   const o = result.options;
+  const n = result.network;
   const faults = Object.entries(result.faultsInjected)
-    .map(([kind, n]) => `${kind}=${n}`)
+    .map(([kind, count]) => `${kind}=${count}`)
     .join(' ');
   const c = result.convergence;
   return [
-    `seed ${o.seed}: ${o.replicas} replicas, ${o.steps} steps, keys ${o.keySpace} ${o.keyDistribution}, faults on: ${o.faults.length === 0 ? 'none' : o.faults.join(',')}`,
-    `  events ${result.events} in ${wallMs.toFixed(0)} ms wall (${Math.round((result.events / Math.max(wallMs, 1)) * 1000)} events/s), ${result.virtualMs.toFixed(0)} ms virtual`,
-    `  writes acked ${result.writesAcked}, ops committed ${result.opsCommitted}; frames sent ${result.network.framesSent}, dropped ${result.network.framesDropped}, duplicated ${result.network.framesDuplicated}, replayed ${result.network.framesReplayed}`,
-    `  faults injected: ${faults === '' ? 'none' : faults}; corrupt records dropped ${result.rejected.recordsDropped}; op id reuse ${result.idReuse.reused} (detected ${result.idReuse.detected})`,
-    c === undefined ? '  convergence: NOT REACHED after the final heal' : `  converged ${c.ms.toFixed(0)} ms (virtual) after the final heal, ${c.messages} messages, ${c.bytes} bytes`,
-    `  trace hash ${result.traceHash}`,
+    `${runName(harness, o.seed)}: ${o.replicas} replicas, ${o.steps} steps, keys ${o.keySpace} ${o.keyDistribution}, faults on: ${o.faults.length === 0 ? 'none' : o.faults.join(',')}`,
+    `  events ${result.events} in ${wallMs.toFixed(0)} ms wall (${Math.round((result.events / Math.max(wallMs, 1)) * 1000)} events/s), ${result.virtualMs.toFixed(0)} ms virtual; writes acked ${result.writesAcked}`,
+    `  frames sent ${n.framesSent} (per frame, each to the ${o.replicas - 1} other replica${o.replicas === 2 ? '' : 's'}); per delivery: ${n.framesDelivered} delivered, ${n.framesDropped} dropped, ${n.framesDuplicated} duplicated, ${n.framesReplayed} replayed`,
+    `  faults injected: ${faults === '' ? 'none' : faults}`,
+    ...harness.describe(result).map((line) => `  ${line}`),
+    c === undefined ? '  convergence: NOT REACHED after the final heal' : `  converged ${c.ms.toFixed(0)} ms (virtual) after the final heal, ${c.messages} frames sent, ${c.bytes} bytes`,
+    `  checks: ${result.checks.join(', ')}; trace hash ${result.traceHash}`,
   ];
 }
 
-/** The failure report: seed, options, violations, an excerpt and the replay command. */
-export function failureReport(result: SimResult, overrides: SimOverrides, excerpt: readonly string[]): string[] {
-  const lines = [`FAILED seed ${result.options.seed}: ${result.violations.length} violation(s)`];
+/** `PASSED seed 3: every check held` or `FAILED seed 3: 2 violation(s)`. */
+export function verdict(harness: Harness, result: RunResult): string {
+  const name = runName(harness, result.options.seed);
+  if (result.violations.length === 0) return `PASSED ${name}: every check held`;
+  return `FAILED ${name}: ${result.violations.length} violation(s)`;
+}
+
+/**
+ * The failure report of a failing run: its verdict, the violations, the options, an excerpt of the trace
+ * (from `traced`, the same run with every entry kept, when `result` did not keep them) and the replay command.
+ */
+export function failureReport<R extends RunResult>(harness: Harness<R>, result: R, overrides: SimOverrides, traced: RunResult = result): string[] {
+  const lines = [verdict(harness, result)];
+  const excerpt = excerptFor(result.violations, traced.trace, traced.traceTail);
   for (const v of result.violations.slice(0, 8)) lines.push(`  [${v.checker}] at ${v.atMs.toFixed(0)}ms: ${v.message}`);
-  lines.push(`  options: ${JSON.stringify(optionsForPrint(result.options))}`);
+  lines.push(`  options: ${JSON.stringify(result.options)}`);
   lines.push('  trace excerpt around the first violation:');
-  for (const line of excerpt) lines.push(`    ${line}`);
-  lines.push(`  replay: ${replayCommand(result.options.seed, overrides)}`);
+  for (const entry of excerpt) lines.push(`    ${formatEntry(entry)}`);
+  lines.push(`  replay: ${replayCommand(result.options.seed, overrides, harness.spec)}`);
   return lines;
 }
 
-function optionsForPrint(options: SimOptions): Record<string, unknown> {
-  return { ...options };
+/** Tests an event against one part of a subject. */
+type Matcher = (event: TraceEvent) => boolean;
+
+function matchers(subject: Subject): Matcher[] {
+  const out: Matcher[] = [];
+  const { opId, key, node } = subject;
+  // The most specific subject first: an op id (the batch it came in), then a written key, then a node.
+  if (opId !== undefined) out.push((e) => (e.kind === 'commit' || e.kind === 'merge') && e.firstOpId === opId);
+  if (key !== undefined) out.push((e) => e.kind === 'write' && e.writes.some((w) => w.key === key));
+  if (node !== undefined) out.push((e) => eventNodes(e).includes(node));
+  return out;
 }
 
-/** Trace lines around the first violation: in-run violations carry their own; otherwise the lines naming its subject. */
-export function excerptFor(violation: Violation | undefined, lines: readonly string[] | undefined, tail: readonly string[]): string[] {
-  if (violation === undefined) return [];
-  if (violation.excerpt !== undefined) return [...violation.excerpt];
-  if (lines === undefined) return tail.slice(-12);
-  // The most specific subject first: an op id, then a written key, then a node.
-  const ids = violation.message.match(/[0-9a-f]{16}:\d+/g) ?? [];
-  const keys = (violation.message.match(/\bk\d+\b/g) ?? []).map((key) => `${key}=`);
-  const nodes = (violation.message.match(/\bn\d+\b/g) ?? []).map((node) => `${node} `);
-  for (const needle of [...ids.map((id) => `${id}..`), ...keys, ...nodes]) {
-    const at = lines.findIndex((line) => line.includes(needle));
-    if (at >= 0) return lines.slice(Math.max(0, at - 6), at + 6).map((line, i) => `#${Math.max(0, at - 6) + i} ${line}`);
+/**
+ * The trace around the violations: around the write one of them names (a target run's writes are numbered),
+ * else the first violation's own excerpt (found during the run), else around the first event about its
+ * subject, else the last events.
+ */
+export function excerptFor(violations: readonly Violation[], entries: readonly TraceEntry[] | undefined, tail: readonly TraceEntry[]): TraceEntry[] {
+  const first = violations[0];
+  if (first === undefined) return [];
+  const write = violations.find((v) => v.subject?.write !== undefined)?.subject?.write;
+  if (write !== undefined && entries !== undefined) {
+    // A batch's write event carries its first entry's number; the violation may name a later one.
+    const at = entries.findIndex((entry) => entry.event.kind === 'write' && entry.event.seq !== undefined && entry.event.seq <= write && write < entry.event.seq + entry.event.writes.length);
+    if (at >= 0) return entries.slice(Math.max(0, at - 6), at + 10);
+  }
+  if (first.excerpt !== undefined) return [...first.excerpt];
+  if (entries === undefined || first.subject === undefined) return tail.slice(-12);
+  for (const matches of matchers(first.subject)) {
+    const at = entries.findIndex((entry) => matches(entry.event));
+    if (at >= 0) return entries.slice(Math.max(0, at - 6), at + 6);
   }
   return tail.slice(-12);
 }

@@ -1,13 +1,13 @@
 /**
- * Shrinking: cuts actions (faults and writes) out of a failing schedule while
- * the same checker still fails, halving the cut size down to single actions
- * (delta debugging). Every trial is a full deterministic run of the smaller
- * schedule, so the result replays exactly too.
+ * Shrinking, for any harness: cuts actions (faults and writes) out of a
+ * failing schedule while the same checker still fails, halving the cut size
+ * down to single actions (delta debugging). Every trial is a full
+ * deterministic run of the smaller schedule, so the result replays exactly too.
  */
-import type { Violation } from './tidelog/history.js';
+import type { Harness } from './harness.js';
 import type { SimOptions } from './options.js';
 import type { Action, Plan } from './plan.js';
-import { runSimulation } from './tidelog/simulator.js';
+import type { Violation } from './result.js';
 
 /** The smallest failing schedule found. */
 export interface ShrinkResult {
@@ -19,30 +19,26 @@ export interface ShrinkResult {
   readonly actionsBefore: number;
 }
 
+/** Limits of a shrink: trial runs at most, and a progress callback. */
+export interface ShrinkLimits {
+  readonly runsMax: number;
+  readonly onTrial?: (runs: number, actions: number) => void;
+}
+
 /** Runs one trial schedule and returns what the checkers found. */
 export type TrialRun = (plan: Plan) => Promise<{ readonly violations: readonly Violation[] }>;
 
-/** Shrinks `plan`, which fails `checker` under `options`, within `runsMax` trial runs. */
-export function shrinkPlan(
-  options: SimOptions,
-  plan: Plan,
-  checker: string,
-  limits: { readonly runsMax: number; readonly onTrial?: (runs: number, actions: number) => void },
-): Promise<ShrinkResult> {
-  return shrinkSchedule(plan, checker, limits, (candidate) => runSimulation(options, { plan: candidate }));
+/** Shrinks `plan`, which fails `checker` for `harness` under `options`, within `limits.runsMax` trial runs. */
+export function shrinkRun(harness: Harness, options: SimOptions, plan: Plan, checker: string, limits: ShrinkLimits): Promise<ShrinkResult> {
+  return shrinkSchedule(plan, checker, limits, (candidate) => harness.run(options, { plan: candidate }));
 }
 
 /**
- * The delta debugging itself, for any simulator that can run a schedule: cuts chunks
- * of actions, halving the chunk size down to single actions, and keeps every cut
- * after which `checker` still fails.
+ * The delta debugging itself, over any trial run: cuts chunks of actions, halving
+ * the chunk size down to single actions, and keeps every cut after which
+ * `checker` still fails.
  */
-export async function shrinkSchedule(
-  plan: Plan,
-  checker: string,
-  limits: { readonly runsMax: number; readonly onTrial?: (runs: number, actions: number) => void },
-  trial: TrialRun,
-): Promise<ShrinkResult> {
+export async function shrinkSchedule(plan: Plan, checker: string, limits: ShrinkLimits, trial: TrialRun): Promise<ShrinkResult> {
   let actions: readonly Action[] = plan.actions;
   let violations: readonly Violation[] = [];
   let runs = 0;

@@ -4,6 +4,7 @@
  * across the page, crashes and pauses as shaded bands on their lane, the final
  * heal, and the moment each replica last changed before convergence.
  */
+import type { TraceEntry } from './trace.js';
 
 interface Band {
   readonly fromMs: number;
@@ -24,8 +25,8 @@ interface Arrow {
 const ARROWS_MAX = 4_000;
 const TYPE_COLOR: Record<number, string> = { 1: '#9aa5b1', 2: '#2f6fdf', 3: '#d9822b' };
 
-/** Renders the timeline of `traceLines` (from a run with `keepTrace`) for `replicas` lanes. */
-export function renderTimeline(traceLines: readonly string[], replicas: number, title: string): string {
+/** Renders the timeline of a run's trace entries (from a run with `keepTrace`) for `replicas` lanes. */
+export function renderTimeline(entries: readonly TraceEntry[], replicas: number, title: string): string {
   const bands: Band[] = [];
   const arrows: Arrow[] = [];
   const open = new Map<string, Band>();
@@ -33,54 +34,50 @@ export function renderTimeline(traceLines: readonly string[], replicas: number, 
   let healMs: number | undefined;
   let convergedMs: number | undefined;
   let endMs = 0;
-  for (const line of traceLines) {
-    const space = line.indexOf(' ');
-    const atMs = Number(line.slice(0, space));
-    const rest = line.slice(space + 1);
+  const openBand = (key: string, band: Band): void => {
+    open.set(key, band);
+    bands.push(band);
+  };
+  const closeBand = (key: string, atMs: number): void => {
+    const band = open.get(key);
+    if (band !== undefined) band.toMs = atMs;
+    open.delete(key);
+  };
+  for (const { atMs, event: e } of entries) {
     endMs = Math.max(endMs, atMs);
-    let m = /^(deliver|replay) n(\d+)>n(\d+) t(\d+) \d+B sent ([\d.]+)/.exec(rest);
-    if (m !== null) {
-      if (arrows.length < ARROWS_MAX) arrows.push({ from: Number(m[2]), to: Number(m[3]), sentMs: Number(m[5]), atMs, type: Number(m[4]), replayed: m[1] === 'replay' });
-      continue;
-    }
-    m = /^(commit|merge) n(\d+)/.exec(rest);
-    if (m !== null) {
-      if (convergedMs === undefined) lastChangeMs[Number(m[2])] = atMs;
-      continue;
-    }
-    m = /^fault (crash|pause|restart|resume) n(\d+)/.exec(rest);
-    if (m !== null) {
-      const key = `${m[1] === 'crash' || m[1] === 'restart' ? 'down' : 'paused'}:${m[2]}`;
-      if (m[1] === 'crash' || m[1] === 'pause') {
-        if (!open.has(key)) {
-          const band: Band = { fromMs: atMs, toMs: Number.NaN, lane: Number(m[2]), label: m[1] === 'crash' ? 'crashed' : 'paused' };
-          open.set(key, band);
-          bands.push(band);
+    switch (e.kind) {
+      case 'deliver':
+        if (arrows.length < ARROWS_MAX) arrows.push({ from: e.from, to: e.to, sentMs: e.sentAtMs, atMs, type: e.frameType, replayed: e.replayed });
+        break;
+      case 'commit':
+      case 'merge':
+      case 'apply':
+        if (convergedMs === undefined) lastChangeMs[e.node] = atMs;
+        break;
+      case 'fault': {
+        const a = e.action;
+        if (a.kind === 'crash' || a.kind === 'pause') {
+          const key = `${a.kind === 'crash' ? 'down' : 'paused'}:${a.node}`;
+          if (!open.has(key)) openBand(key, { fromMs: atMs, toMs: Number.NaN, lane: a.node, label: a.kind === 'crash' ? 'crashed' : 'paused' });
+        } else if (a.kind === 'restart' || a.kind === 'resume') {
+          closeBand(`${a.kind === 'restart' ? 'down' : 'paused'}:${a.node}`, atMs);
+        } else if (a.kind === 'partition' || a.kind === 'heal') {
+          closeBand('net', atMs);
+          if (a.kind === 'partition') openBand('net', { fromMs: atMs, toMs: Number.NaN, lane: undefined, label: `partition ${a.shape} ${a.groupA.join(',')}` });
         }
-      } else {
-        const band = open.get(key);
-        if (band !== undefined) band.toMs = atMs;
-        open.delete(key);
+        break;
       }
-      continue;
+      case 'final-heal':
+        healMs = atMs;
+        for (const band of open.values()) band.toMs = atMs;
+        open.clear();
+        break;
+      case 'converged':
+        convergedMs = atMs;
+        break;
+      default:
+        break;
     }
-    m = /^fault (partition|heal)\s*(.*)$/.exec(rest);
-    if (m !== null) {
-      const current = open.get('net');
-      if (current !== undefined) current.toMs = atMs;
-      open.delete('net');
-      if (m[1] === 'partition') {
-        const band: Band = { fromMs: atMs, toMs: Number.NaN, lane: undefined, label: `partition ${m[2] ?? ''}` };
-        open.set('net', band);
-        bands.push(band);
-      }
-      continue;
-    }
-    if (rest === 'final-heal') {
-      healMs = atMs;
-      for (const band of open.values()) band.toMs = atMs;
-      open.clear();
-    } else if (rest.startsWith('converged')) convergedMs = atMs;
   }
   for (const band of bands) if (Number.isNaN(band.toMs)) band.toMs = endMs;
   return page(title, replicas, Math.max(endMs, 1), bands, arrows, healMs, convergedMs, lastChangeMs);

@@ -6,11 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/cli/load-target.js';
 import type { SimOverrides } from '../../src/sim/options.js';
-import { runTarget, shrinkTargetPlan, targetFailureReport, targetOptions, tidelogTarget, yjsTarget } from '../../src/sim/targets/index.js';
+import { failureReport } from '../../src/sim/report.js';
+import { type CrdtTarget, runTarget, shrinkTargetPlan, type TargetRunResult, targetHarness, targetOptions, tidelogTarget, yjsTarget } from '../../src/sim/targets/index.js';
 import { ackBeforeStoreTarget, arrivalOrderTarget, yjsAckBeforeStoreTarget } from './broken-adapters.js';
 
 const checkersOf = (violations: readonly { checker: string }[]): Set<string> => new Set(violations.map((v) => v.checker));
 const MODULE = 'test/sim-targets/broken-adapters.ts';
+const reportOf = (target: CrdtTarget, spec: string, result: TargetRunResult, overrides: SimOverrides): string[] => failureReport(targetHarness(target, spec), result, overrides);
 
 describe('broken adapters are caught', () => {
   it('lww-order and convergence catch a target that breaks ties by arrival order', async () => {
@@ -19,10 +21,10 @@ describe('broken adapters are caught', () => {
     const found = checkersOf(result.violations);
     expect(found).toContain('lww-order');
     expect(found).toContain('convergence');
-    const report = targetFailureReport(result, `${MODULE}#arrivalOrderTarget`, overrides).join('\n');
+    const report = reportOf(arrivalOrderTarget, `${MODULE}#arrivalOrderTarget`, result, overrides).join('\n');
     expect(report).toContain('FAILED seed 1 target arrival-order');
     // The excerpt sits around the write a violation names, not at the start of the run.
-    const named = result.violations.find((v) => v.checker === 'lww-order')?.message.match(/write #(\d+)/)?.[1];
+    const named = result.violations.find((v) => v.checker === 'lww-order')?.subject?.write;
     expect(report).toMatch(/trace excerpt[\s\S]*\n {4}#\d+ \d+ write n\d #\d+ /);
     expect(report).not.toContain(' write n1 #0 ');
     expect(Number(named)).toBeGreaterThan(100);
@@ -34,7 +36,7 @@ describe('broken adapters are caught', () => {
     const result = await runTarget(ackBeforeStoreTarget, targetOptions(1, overrides), { keepTrace: true });
     expect(checkersOf(result.violations)).toContain('acked-writes');
     expect(result.violations.find((v) => v.checker === 'acked-writes')?.message).toMatch(/^acknowledged write .* is lost on n\d/);
-    const report = targetFailureReport(result, `${MODULE}#ackBeforeStoreTarget`, overrides).join('\n');
+    const report = reportOf(ackBeforeStoreTarget, `${MODULE}#ackBeforeStoreTarget`, result, overrides).join('\n');
     expect(report).toContain('FAILED seed 1 target ack-before-store(tidelog)');
     expect(report).toMatch(/replay: npx tidelog replay 1 --target test\/sim-targets\/broken-adapters.ts#ackBeforeStoreTarget --steps 300 .*--fsync-ms-max 100 --faults crash,isolate,drop,reorder,duplicate/);
     // The correct adapter passes the very same schedule.

@@ -32,22 +32,25 @@ describe('tidelog sim --target', () => {
     capture();
     expect(await simCommand.run(['--target', 'automerge', '--runs', '2', '--steps', '80', '--replicas', '2'])).toBe(0);
     expect(output).toMatch(/2 seeds \(1\.\.2\) on target automerge/);
-    expect(output).toMatch(/all seeds passed every check/);
+    expect(output).toMatch(/PASSED: all 2 seeds passed every check/);
     output = '';
     expect(await simCommand.run(['--target', 'yjs', '--seeds', '2', '--seed', '5', '--steps', '80'])).toBe(0);
     expect(output).toMatch(/2 seeds \(5\.\.6\) on target yjs/);
   });
 
-  it('--runs K also sweeps the Tidelog simulator', async () => {
+  it('--runs K also sweeps the Tidelog simulator; --runs and --seeds together are refused', async () => {
     capture();
     expect(await simCommand.run(['--runs', '2', '--steps', '100'])).toBe(0);
     expect(output).toMatch(/2 seeds \(1\.\.2\)/);
+    for (const target of [[], ['--target', 'yjs']]) {
+      await expect(simCommand.run([...target, '--runs', '2', '--seeds', '3'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('give one') });
+    }
   });
 
   it('--check-determinism runs a target seed twice', async () => {
     capture();
     expect(await simCommand.run(['--target', 'automerge', '--seed', '3', '--steps', '80', '--check-determinism'])).toBe(0);
-    expect(output).toMatch(/deterministic: seed 3 on target automerge ran twice with identical traces/);
+    expect(output).toMatch(/deterministic: seed 3 target automerge ran twice with identical traces/);
   });
 
   it('a broken adapter module fails with status 1, the seed and the replay command', async () => {

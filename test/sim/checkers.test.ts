@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseFaults, swarmOptions } from '../../src/sim/options.js';
-import { shrinkPlan } from '../../src/sim/shrink.js';
+import { shrinkPlan } from '../../src/sim/tidelog/harness.js';
 import { runSimulation } from '../../src/sim/tidelog/simulator.js';
 
 const checkersOf = (violations: readonly { checker: string }[]): Set<string> => new Set(violations.map((v) => v.checker));

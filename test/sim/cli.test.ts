@@ -24,6 +24,15 @@ describe('tidelog sim', () => {
     expect(output).toMatch(/seed 2: 3 replicas, 200 steps/);
     expect(output).toMatch(/converged \d+ ms \(virtual\) after the final heal/);
     expect(output).toMatch(/trace hash [0-9a-f]{16}/);
+    // What each network figure counts, and a verdict line at the end.
+    expect(output).toMatch(/frames sent \d+ \(per frame, each to the 2 other replicas\); per delivery: \d+ delivered, \d+ dropped, \d+ duplicated, \d+ replayed/);
+    expect(output.trimEnd().split('\n').at(-1)).toBe('PASSED seed 2: every check held');
+  });
+
+  it('lists the fault names', async () => {
+    capture();
+    expect(await simCommand.run(['--faults', 'list'])).toBe(0);
+    expect(output.trim().split(', ')).toContain('bitflip');
   });
 
   it('sweeps seeds and prints convergence percentiles', async () => {
@@ -38,7 +47,7 @@ describe('tidelog sim', () => {
     capture();
     const status = await simCommand.run(['--seed', '3', '--steps', '200', '--bug', 'ack-before-sync', '--faults', 'crash', '--fault-rate', '0.05', '--shrink-runs', '20']);
     expect(status).toBe(1);
-    expect(output).toContain('FAILED seed 3');
+    expect(output).toMatch(/\nFAILED seed 3: \d+ violation\(s\)\n {2}\[(id-reuse|acked-writes)\]/);
     expect(output).toContain('replay: npx tidelog replay 3 --steps 200 --bug ack-before-sync --faults crash --fault-rate 0.05');
     expect(output).toContain('trace excerpt');
     expect(output).toMatch(/smallest failing schedule: \d+ of \d+ actions/);

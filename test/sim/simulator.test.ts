@@ -5,7 +5,9 @@ import { parseFaults, swarmOptions } from '../../src/sim/options.js';
 import { makePlan } from '../../src/sim/plan.js';
 import { Prng, ZipfSampler } from '../../src/sim/prng.js';
 import { percentiles } from '../../src/sim/report.js';
+import { tidelogHarness } from '../../src/sim/tidelog/harness.js';
 import { runSimulation } from '../../src/sim/tidelog/simulator.js';
+import { formatEntry, type TraceEntry } from '../../src/sim/trace.js';
 
 describe('simulator building blocks', () => {
   it('pops events by time, then by insertion order', () => {
@@ -67,7 +69,7 @@ describe('simulator runs', () => {
   });
 
   it('passes the determinism self-check and names no differing event', async () => {
-    const report = await checkDeterminism(swarmOptions(5, { steps: 200, faults: parseFaults('all'), faultRate: 0.05 }));
+    const report = await checkDeterminism(tidelogHarness, swarmOptions(5, { steps: 200, faults: parseFaults('all'), faultRate: 0.05 }));
     expect(report.identical).toBe(true);
     expect(report.firstDifference).toBeUndefined();
     expect(report.hashes[0]).toBe(report.hashes[1]);
@@ -75,12 +77,12 @@ describe('simulator runs', () => {
 
   it('names the first differing event of two traces', async () => {
     const run = await runSimulation(swarmOptions(5, { steps: 100 }), { keepTrace: true });
-    const lines = [...(run.traceLines ?? [])];
+    const lines = [...(run.trace ?? [])];
     expect(firstTraceDifference(lines, [...lines])).toBeUndefined();
     const altered = [...lines];
-    altered[40] = `${altered[40]} (different)`;
-    expect(firstTraceDifference(lines, altered)).toEqual({ index: 40, first: lines[40], second: altered[40] });
-    expect(firstTraceDifference(lines, lines.slice(0, 30))).toEqual({ index: 30, first: lines[30], second: '(run ended)' });
+    altered[40] = { ...(altered[40] as TraceEntry), atMs: (altered[40] as TraceEntry).atMs + 1 };
+    expect(firstTraceDifference(lines, altered)).toEqual({ index: 40, first: formatEntry(lines[40] as TraceEntry), second: formatEntry(altered[40] as TraceEntry) });
+    expect(firstTraceDifference(lines, lines.slice(0, 30))).toEqual({ index: 30, first: formatEntry(lines[30] as TraceEntry), second: '(run ended)' });
   });
 
   it('converges a clean run quickly and measures it', async () => {

@@ -11,10 +11,10 @@
  * Causal LWW, the reference model and equal-vectors need op-level access
  * (version vectors, HLC ops) and stay with the Tidelog simulator (`runSimulation`).
  */
-import { checkLiveness } from '../tidelog/checkers/liveness.js';
-import type { CheckContext } from '../tidelog/checkers/context.js';
-import { History, type Violation } from '../tidelog/history.js';
+import { checkLiveness } from '../liveness.js';
 import type { SimOptions } from '../options.js';
+import type { Finding, Violation } from '../result.js';
+import { describeStateDiff, stateJson } from '../state-diff.js';
 import type { IssuedWrite, TargetHistory } from './history.js';
 import type { TargetSemantics } from './target.js';
 
@@ -34,23 +34,13 @@ export function checksFor(semantics: TargetSemantics): readonly string[] {
   return semantics === 'hlc-lww' ? ['convergence', 'acked-writes', 'lww-order', 'liveness'] : ['convergence', 'acked-writes', 'liveness'];
 }
 
-/** Canonical JSON of a state (keys sorted). */
-export function stateJson(state: ReadonlyMap<string, unknown>): string {
-  return JSON.stringify([...state.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-}
-
-function checkConvergence(input: TargetCheckInput): string[] {
+function checkConvergence(input: TargetCheckInput): Finding[] {
   const down = input.states.filter((s) => s === undefined).length;
-  if (down > 0) return [`${down} replicas are not running at the end`];
+  if (down > 0) return [{ message: `${down} replicas are not running at the end` }];
   const json = input.states.map((s) => stateJson(s as ReadonlyMap<string, unknown>));
-  const findings: string[] = [];
-  for (let i = 1; i < json.length; i++) if (json[i] !== json[0]) findings.push(`n${i} state differs from n0 (${diffKeys(input.states[0], input.states[i])})`);
+  const findings: Finding[] = [];
+  for (let i = 1; i < json.length; i++) if (json[i] !== json[0]) findings.push({ message: `n${i} state differs from n0 (${describeStateDiff(input.states[0], input.states[i])})`, subject: { node: i } });
   return findings;
-}
-
-function diffKeys(a: ReadonlyMap<string, unknown> | undefined, b: ReadonlyMap<string, unknown> | undefined): string {
-  const keys = [...new Set([...(a?.keys() ?? []), ...(b?.keys() ?? [])])].sort().filter((k) => JSON.stringify(a?.get(k)) !== JSON.stringify(b?.get(k)));
-  return `${keys.length} keys differ, e.g. ${keys.slice(0, 3).map((k) => `${k}: ${JSON.stringify(a?.get(k)) ?? 'absent'} vs ${JSON.stringify(b?.get(k)) ?? 'absent'}`).join('; ')}`;
 }
 
 /** True when `x` may legitimately supersede `w`: anything but an earlier write of the same incarnation (which `w` observed). */
@@ -66,8 +56,8 @@ function describe(w: IssuedWrite): string {
  * No acknowledged write lost: an acked write is what every replica shows for its key, unless some write
  * other than an earlier one of the same incarnation (which it had observed) also wrote the key.
  */
-function checkAckedWrites(input: TargetCheckInput): string[] {
-  const findings: string[] = [];
+function checkAckedWrites(input: TargetCheckInput): Finding[] {
+  const findings: Finding[] = [];
   for (const w of input.history.writes) {
     if (w.ackAtMs === undefined) continue;
     const others = input.history.byKey.get(w.key) ?? [];
@@ -75,15 +65,15 @@ function checkAckedWrites(input: TargetCheckInput): string[] {
     input.states.forEach((state, node) => {
       if (state === undefined || findings.length >= 10) return;
       const shown = state.get(w.key);
-      if (shown !== w.value) findings.push(`acknowledged write ${describe(w)} is lost on n${node}: it shows ${shown === undefined ? 'no value' : JSON.stringify(shown)}, and nobody else wrote ${w.key}`);
+      if (shown !== w.value) findings.push({ message: `acknowledged write ${describe(w)} is lost on n${node}: it shows ${shown === undefined ? 'no value' : JSON.stringify(shown)}, and nobody else wrote ${w.key}`, subject: { write: w.seq, key: w.key, node } });
     });
   }
   return findings;
 }
 
 /** LWW order (hlc-lww targets): each key's visible value comes from a write stamped at or after its newest acknowledged write. */
-function checkLwwOrder(input: TargetCheckInput): string[] {
-  const findings: string[] = [];
+function checkLwwOrder(input: TargetCheckInput): Finding[] {
+  const findings: Finding[] = [];
   for (const [key, writes] of input.history.byKey) {
     let newest: IssuedWrite | undefined;
     for (const w of writes) if (w.stamp !== undefined && w.ackAtMs !== undefined && (newest === undefined || (newest.stamp as string) < w.stamp)) newest = w;
@@ -94,33 +84,28 @@ function checkLwwOrder(input: TargetCheckInput): string[] {
       const shown = state.get(key);
       const sources = writes.filter((w) => w.value === shown);
       // An unacknowledged source has no stamp: it may be newer, so it is given the benefit of the doubt.
-      if (sources.length === 0) findings.push(`n${node} shows ${key}=${JSON.stringify(shown)}, which no write produced`);
+      if (sources.length === 0) findings.push({ message: `n${node} shows ${key}=${JSON.stringify(shown)}, which no write produced`, subject: { key, node } });
       else if (sources.every((w) => w.stamp !== undefined && w.stamp < newestStamp)) {
-        findings.push(`n${node} shows ${key}=${JSON.stringify(shown)} from an older write than acknowledged ${describe(newest as IssuedWrite)} (stamp ${sources[0]?.stamp} < ${newestStamp})`);
+        const message = `n${node} shows ${key}=${JSON.stringify(shown)} from an older write than acknowledged ${describe(newest as IssuedWrite)} (stamp ${sources[0]?.stamp} < ${newestStamp})`;
+        findings.push({ message, subject: { write: (newest as IssuedWrite).seq, key, node } });
       }
     });
   }
   return findings;
 }
 
-function checkTargetLiveness(input: TargetCheckInput): string[] {
-  // The Tidelog checker reads only the options and the two times; the rest of its context is unused here.
-  const context: CheckContext = { options: input.options, nodes: [], history: new History(), healAtMs: input.healAtMs, convergedAtMs: input.convergedAtMs, nowMs: input.nowMs };
-  return checkLiveness(context);
-}
-
-const CHECKS: Readonly<Record<string, (input: TargetCheckInput) => string[]>> = {
+const CHECKS: Readonly<Record<string, (input: TargetCheckInput) => Finding[]>> = {
   convergence: checkConvergence,
   'acked-writes': checkAckedWrites,
   'lww-order': checkLwwOrder,
-  liveness: checkTargetLiveness,
+  liveness: (input) => checkLiveness({ livenessBudgetMs: input.options.livenessBudgetMs, healAtMs: input.healAtMs, convergedAtMs: input.convergedAtMs }),
 };
 
 /** Runs the checks that apply to the target's semantics. */
 export function runTargetChecks(input: TargetCheckInput): Violation[] {
   const violations: Violation[] = [];
   for (const name of checksFor(input.semantics)) {
-    for (const message of (CHECKS[name] as (input: TargetCheckInput) => string[])(input)) violations.push({ checker: name, message, atMs: input.nowMs });
+    for (const finding of (CHECKS[name] as (input: TargetCheckInput) => Finding[])(input)) violations.push({ checker: name, ...finding, atMs: input.nowMs });
   }
   return violations;
 }

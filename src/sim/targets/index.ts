@@ -1,4 +1,4 @@
-/** Pluggable simulator targets: the adapter interface, the built-in adapters and the target-driven run loop. */
+/** Pluggable simulator targets: the adapter interface, the built-in adapters, the target run and its harness. */
 import { InvalidArgumentError } from '../../core/errors.js';
 import { automergeTarget } from './automerge.js';
 import type { CrdtTarget } from './target.js';
@@ -9,9 +9,8 @@ export { automergeTarget } from './automerge.js';
 export { TargetUnavailableError } from './errors.js';
 export { checksFor, runTargetChecks, type TargetCheckInput } from './checks.js';
 export type { IssuedWrite } from './history.js';
-export { shrinkTargetPlan } from './shrink.js';
-export { summarizeTarget, targetFailureReport, targetReplayCommand } from './report.js';
-export { NON_TARGET_FAULTS, runTarget, TARGET_FAULTS, type TargetRunHooks, type TargetRunResult, targetOptions } from './run-target.js';
+export { shrinkTargetPlan, targetHarness } from './harness.js';
+export { NON_TARGET_FAULTS, runTarget, TARGET_FAULTS, type TargetFault, type TargetRunHooks, type TargetRunResult, targetOptions } from './run-target.js';
 export { type CrdtTarget, type DurableLog, isCrdtTarget, type TargetOpenOptions, type TargetReplica, type TargetSemantics, type TargetWrite, type WriteReceipt } from './target.js';
 export { opStamp, tidelogTarget } from './tidelog.js';
 export { yjsTarget } from './yjs.js';

@@ -11,14 +11,12 @@
  * payload, `to` 0xffff = everyone. Promise work is driven like `runSimulation`:
  * the loop settles the microtask queue after each event that may have started some.
  */
-import type { Violation } from '../tidelog/history.js';
 import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
-import type { Action, } from '../plan.js';
 import { Prng } from '../prng.js';
+import type { RunHooks, RunResult, Violation } from '../result.js';
+import { type FaultHandlers, type KernelFault, SimRun } from '../sim-run.js';
 import { checksFor, runTargetChecks } from './checks.js';
 import { TargetHistory } from './history.js';
-import { settle } from '../settle.js';
-import { type RunOutcome, SimRun, type SimRunHooks } from '../sim-run.js';
 import type { CrdtTarget, TargetWrite } from './target.js';
 import { TargetNode, type TargetNodeHost } from './target-node.js';
 
@@ -36,21 +34,23 @@ export function targetOptions(seed: number, overrides: SimOverrides = {}): SimOp
 }
 
 /** Everything one target run produced. */
-export interface TargetRunResult extends RunOutcome {
+export interface TargetRunResult extends RunResult {
   readonly target: string;
-  /** The checks that ran (they depend on the target's semantics). */
-  readonly checks: readonly string[];
   readonly writesIssued: number;
-  readonly writesAcked: number;
 }
 
 /** Optional hooks of a target run. */
-export type TargetRunHooks = SimRunHooks;
+export type TargetRunHooks = RunHooks;
 
+/** The fault kinds a target run handles: the kernel's, and a crash and restart of the adapter's process. */
+export type TargetFault = KernelFault | 'crash' | 'restart';
+
+/** Frame types: a summary (no data) or a payload. */
 const HELLO = 1;
 const PAYLOAD = 2;
 const EVERYONE = 0xffff;
 
+/** `[0x54, type, to u16]` + body. */
 function frame(type: number, to: number, body: Uint8Array): Uint8Array {
   const bytes = new Uint8Array(4 + body.length);
   bytes[0] = 0x54;
@@ -61,7 +61,7 @@ function frame(type: number, to: number, body: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** Runs `target` through the schedule of `options`. Unknown fault names in `options` are skipped (see TARGET_FAULTS). */
+/** Runs `target` through the schedule of `options`. Faults in the plan a target cannot take are skipped (see TARGET_FAULTS). */
 export async function runTarget(target: CrdtTarget, options: SimOptions, hooks: TargetRunHooks = {}): Promise<TargetRunResult> {
   return new TargetRun(target, options, hooks).run();
 }
@@ -71,8 +71,12 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   private readonly history = new TargetHistory();
   private readonly aePrng: Prng;
   private readonly runViolations: Violation[] = [];
-  /** Node starts in progress: the loop waits for them before the next event (an adapter's open may take turns). */
-  private starting: Promise<unknown>[] = [];
+
+  protected readonly handlers: FaultHandlers<TargetFault> = {
+    ...this.kernelHandlers(),
+    crash: (action) => this.nodeAt(action.node).crash(),
+    restart: (action) => this.restart(this.nodeAt(action.node)),
+  };
 
   constructor(
     private readonly target: CrdtTarget,
@@ -87,28 +91,9 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   }
 
   async run(): Promise<TargetRunResult> {
-    this.traceLine(`target ${this.target.name} replicas=${this.options.replicas} faults=${this.options.faults.join(',') || 'none'}`);
+    this.emit({ kind: 'run', target: this.target.name, replicas: this.options.replicas, faults: this.options.faults });
     for (const node of this.nodes) await this.start(node);
-    for (const action of this.plan.actions) this.schedule(action.atMs, () => this.perform(action));
-    this.schedule(this.plan.healAtMs, () => this.finalHeal());
-    while (!this.stopped) {
-      const event = this.queue.pop();
-      if (event === undefined) break;
-      this.nowMs = event.atMs;
-      this.events += 1;
-      event.run();
-      if (this.asyncStarted) {
-        this.asyncStarted = false;
-        await settle();
-        while (this.starting.length > 0) {
-          const starts = this.starting;
-          this.starting = [];
-          await Promise.allSettled(starts);
-          await settle();
-        }
-        for (const node of this.nodes) node.changed();
-      }
-    }
+    await this.loop();
     const states = this.nodes.map((node) => node.stateNow()?.map);
     const violations = [
       ...this.runViolations,
@@ -123,11 +108,16 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
     };
   }
 
+  /** Node states may have changed while promise work ran: their cached states are stale. */
+  protected override settled(): void {
+    for (const node of this.nodes) node.changed();
+  }
+
   // ---- nodes and sync ---------------------------------------------------------
 
   private async start(node: TargetNode): Promise<void> {
     if (!(await node.start())) return;
-    this.traceLine(`start ${node.name} as ${node.replicaId} from ${node.durable.length} chunks`);
+    this.emit({ kind: 'start', node: node.index, replicaId: node.replicaId, chunks: node.durable.length });
     this.hello(node);
     const incarnation = node.incarnation;
     // Jittered so the nodes do not all speak at once; the timer dies with the incarnation and waits out a pause.
@@ -140,7 +130,7 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   }
 
   private send(node: TargetNode, type: number, to: number, body: Uint8Array): void {
-    if (node.state === 'up') this.network.broadcast(node.index, frame(type, to, body));
+    if (node.state === 'up') this.network.broadcast(node.index, frame(type, to, body), type !== HELLO);
   }
 
   private hello(node: TargetNode): void {
@@ -150,17 +140,17 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   protected deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as TargetNode;
     if (node.state === 'down' || node.state === 'starting') return;
+    const type = bytes[1] as number;
     const addressee = ((bytes[2] as number) << 8) | (bytes[3] as number);
-    if (bytes[1] === PAYLOAD && addressee !== EVERYONE && addressee !== to) return;
-    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B sent ${sentAtMs}`);
-    node.whenRunning(() => this.receive(node, from, bytes));
+    if (type === PAYLOAD && addressee !== EVERYONE && addressee !== to) return;
+    this.emit({ kind: 'deliver', from, to, frameType: type, bytes: bytes.length, sentAtMs, replayed });
+    node.whenRunning(() => this.receive(node, from, type, bytes.subarray(4)));
   }
 
-  private receive(node: TargetNode, from: number, bytes: Uint8Array): void {
+  private receive(node: TargetNode, from: number, type: number, body: Uint8Array): void {
     const replica = node.replica;
     if (replica === undefined) return;
-    const body = bytes.subarray(4);
-    if (bytes[1] === HELLO) {
+    if (type === HELLO) {
       const payload = this.guarded(node, 'payload-for', () => replica.payloadFor(body));
       if (payload !== undefined) this.send(node, PAYLOAD, from, payload);
       return;
@@ -171,10 +161,9 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
       () => {
         if (incarnation !== node.incarnation) return;
         node.changed();
-        // Same shape as the Tidelog simulator's lines, so its timeline page can draw a target run too.
-        this.traceLine(`merge ${node.name} from n${from}`);
+        this.emit({ kind: 'apply', node: node.index, from });
       },
-      (error: unknown) => this.violation('apply', `${node.name} failed to apply a payload from n${from}: ${(error as Error).message}`),
+      (error: unknown) => this.violation('apply', `${node.name} failed to apply a payload from n${from}: ${(error as Error).message}`, node),
     );
   }
 
@@ -182,69 +171,32 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
     try {
       return work();
     } catch (error) {
-      this.violation(what, `${node.name}: ${(error as Error).message}`);
+      this.violation(what, `${node.name}: ${(error as Error).message}`, node);
       return undefined;
     }
   }
 
-  private violation(checker: string, message: string): void {
-    this.traceLine(`violation ${checker} ${message.slice(0, 100)}`);
-    if (this.runViolations.length < 10) this.runViolations.push({ checker, message, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
+  private violation(checker: string, message: string, node: TargetNode): void {
+    this.emit({ kind: 'violation', checker, message });
+    if (this.runViolations.length < 10) this.runViolations.push(this.found(checker, message, { node: node.index }));
   }
 
   // ---- actions ------------------------------------------------------------------
 
-  private perform(action: Action): void {
-    this.asyncStarted = true;
-    if (action.kind === 'write') {
-      this.write(action.node, action.writes);
-      return;
-    }
-    this.recordFault(action);
-    const node = 'node' in action ? (this.nodes[action.node % this.nodes.length] as TargetNode) : undefined;
-    switch (action.kind) {
-      case 'crash':
-        node?.crash();
-        break;
-      case 'restart':
-        if (node?.state === 'down') this.restart(node);
-        break;
-      case 'pause':
-        node?.pause();
-        break;
-      case 'resume':
-        node?.resume();
-        break;
-      case 'clock-jump':
-        if (node !== undefined) node.skewMs += action.deltaMs;
-        break;
-      case 'partition':
-        this.network.partition(action.shape, action.groupA);
-        break;
-      case 'heal':
-        this.network.heal();
-        break;
-      case 'replay':
-        this.network.replayOld(action.count);
-        break;
-      default:
-        this.traceLine(`skip ${action.kind}: not a target fault`);
-    }
-  }
-
-  /** Starts a node from an event: the loop waits for it; an adapter whose open fails is a violation, not a crash of the run. */
+  /** Starts a crashed node: the loop waits for it; an adapter whose open fails is a violation, not a crash of the run. */
   protected restart(node: TargetNode): void {
+    if (node.state !== 'down') return;
     const work = this.start(node);
     this.starting.push(work);
-    work.catch((error: unknown) => this.violation('simulator', `restarting ${node.name} failed: ${(error as Error).message}`));
+    work.catch((error: unknown) => this.violation('simulator', `restarting ${node.name} failed: ${(error as Error).message}`, node));
   }
 
-  private write(index: number, writes: readonly TargetWrite[]): void {
-    const node = this.nodes[index % this.nodes.length] as TargetNode;
+  protected write(node: TargetNode, writes: readonly TargetWrite[]): void {
     const replica = node.replica;
     if (node.state !== 'up' || replica === undefined) return;
     const issued = this.history.issue(node.index, node.incarnation, writes, this.nowMs);
-    this.traceLine(`write ${node.name} #${issued[0]?.seq} ${writes.map((w) => (w.value === undefined ? `-${w.key}` : `${w.key}=${w.value}`)).join(',')}`);
+    const seq = (issued[0] as { seq: number }).seq;
+    this.emit({ kind: 'write', node: node.index, writes, seq });
     const before = replica.summary();
     const incarnation = node.incarnation;
     node.changed();
@@ -255,14 +207,14 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
           const stamp = receipt.stamps?.[i];
           if (stamp !== undefined) w.stamp = stamp;
         });
-        this.traceLine(`ack ${node.name} #${issued[0]?.seq}+${issued.length}`);
+        this.emit({ kind: 'ack', node: node.index, count: issued.length, seq });
         if (incarnation !== node.incarnation || node.replica !== replica) return;
         node.changed();
         // Push: what a peer that was where this replica was before the write now lacks.
         const payload = this.guarded(node, 'payload-for', () => replica.payloadFor(before));
         if (payload !== undefined) this.send(node, PAYLOAD, EVERYONE, payload);
       },
-      (error: unknown) => this.violation('write', `${node.name} write failed: ${(error as Error).message}`),
+      (error: unknown) => this.violation('write', `${node.name} write failed: ${(error as Error).message}`, node),
     );
   }
 

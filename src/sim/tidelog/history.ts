@@ -5,6 +5,7 @@
  * used twice for different content.
  */
 import { compareOps, type Op, opIdString } from '../../core/op.js';
+import type { Violation } from '../result.js';
 
 /** An acknowledged write and what its replica had seen of its key when it was issued. */
 export interface AckedWrite {
@@ -13,17 +14,6 @@ export interface AckedWrite {
   readonly ackAtMs: number;
   /** The key's winning op at the writer when the write was issued, if any. */
   readonly observed: Op | undefined;
-}
-
-/** A violation of an invariant. */
-export interface Violation {
-  /** The checker that found it (file name under `checkers/`). */
-  readonly checker: string;
-  readonly message: string;
-  /** Virtual time it was found, ms. */
-  readonly atMs: number;
-  /** Trace lines just before it, when found during the run. */
-  readonly excerpt?: readonly string[];
 }
 
 /** The oracle's records. */

@@ -1,13 +1,14 @@
 /**
- * One simulated device: a medium (its disk), and while it runs, a replica, a
- * sync session and a transport. Crashing throws the process away (memory
- * lost, unsynced writes lost or torn); restarting recovers from the medium.
+ * One simulated Tidelog device: a medium (its disk), and while it runs, a
+ * replica, a sync session and a transport. Crashing throws the process away
+ * (memory lost, unsynced writes lost or torn); restarting recovers from the
+ * medium. The life cycle itself (incarnations, pause, skewed clock) is the
+ * kernel's {@link SimProcess}.
  */
-import type { Clock } from '../../core/clock.js';
 import { type Op, compareOps } from '../../core/op.js';
 import { randomReplicaId } from '../../core/random.js';
 import { Replica } from '../../core/replica.js';
-import type { CancelTimer, Scheduler } from '../../sync/scheduler.js';
+import type { Scheduler } from '../../sync/scheduler.js';
 import { SyncSession } from '../../sync/session.js';
 import { decodeMessage, type SyncMessage } from '../../sync/messages.js';
 import { DecodeError } from '../../core/errors.js';
@@ -15,7 +16,8 @@ import type { SimOptions } from '../options.js';
 import type { Prng } from '../prng.js';
 import { SimMedium, SimStorage, type RecoveryReport } from './storage.js';
 import type { SimNetwork } from '../network.js';
-import { SimTransport } from '../network.js';
+import { type ProcessHost, SimProcess } from '../process.js';
+import { SimTransport } from './transport.js';
 
 const decoded = new WeakMap<Uint8Array, SyncMessage | DecodeError>();
 
@@ -36,10 +38,7 @@ function sharedDecode(frame: Uint8Array): SyncMessage {
 }
 
 /** What a node needs from the simulator. */
-export interface NodeHost {
-  now(): number;
-  schedule(atMs: number, run: () => void): void;
-  traceLine(line: string): void;
+export interface NodeHost extends ProcessHost {
   /** Set when an event resolves or starts promise work, so the loop lets it finish. */
   asyncStarted: boolean;
   /** Told about every op this node commits or merges, in commit order. */
@@ -47,53 +46,38 @@ export interface NodeHost {
   onSyncError(node: SimNode, code: string, message: string): void;
 }
 
-/** The life of a simulated device. */
-export type NodeState = 'up' | 'down' | 'paused';
-
 /** A simulated device. */
-export class SimNode {
-  state: NodeState = 'down';
+export class SimNode extends SimProcess {
   medium = new SimMedium();
   replica: Replica | undefined;
   session: SyncSession | undefined;
   readonly transport: SimTransport;
   /** The replica id this device writes under (changes on a safe restore or a new-id wipe). */
   replicaId: string;
-  /** Wall clock offset from virtual time, ms (skew and jumps). */
-  skewMs = 0;
   /** Each key's winning op as this node has seen it (for the causal checker). */
   view = new Map<string, Op>();
   /** Arrival-order state: what the deliberately broken `arrival-order` target would show. */
   arrival = new Map<string, Op>();
   backup: SimMedium | undefined;
   lastRecovery: RecoveryReport | undefined;
-  private incarnation = 0;
   private readonly tracksArrival: boolean;
-  private pausedWork: (() => void)[] = [];
-  readonly clock: Clock;
 
   constructor(
-    readonly index: number,
+    index: number,
     private readonly options: SimOptions,
-    private readonly host: NodeHost,
+    protected override readonly host: NodeHost,
     network: SimNetwork,
     private readonly prng: Prng,
   ) {
+    super(index, host);
     this.transport = new SimTransport(network, index);
     this.tracksArrival = options.bug === 'arrival-order';
     this.replicaId = randomReplicaId(prng);
-    this.clock = { now: () => Math.max(0, Math.floor(host.now() + this.skewMs)) };
-  }
-
-  /** `n3` for traces. */
-  get name(): string {
-    return `n${this.index}`;
   }
 
   /** Starts the process: recovers the medium, opens the replica, starts syncing. */
   async start(): Promise<void> {
-    this.incarnation += 1;
-    const incarnation = this.incarnation;
+    const incarnation = this.beginStart();
     const storage = new SimStorage(this.medium, {
       afterFsync: (callback) =>
         this.host.schedule(this.host.now() + this.prng.int(this.options.fsyncMsMax + 1), () => {
@@ -102,7 +86,13 @@ export class SimNode {
         }),
       ackBeforeSync: this.options.bug === 'ack-before-sync',
     });
-    const replica = await Replica.open({ replicaId: this.replicaId, storage, clock: this.clock, random: this.prng });
+    let replica: Replica;
+    try {
+      replica = await Replica.open({ replicaId: this.replicaId, storage, clock: this.clock, random: this.prng });
+    } catch (error) {
+      if (incarnation === this.incarnation) this.state = 'down'; // a failed start leaves the device down, for the final heal to retry
+      throw error;
+    }
     if (incarnation !== this.incarnation) return;
     this.lastRecovery = storage.recovery;
     this.replica = replica;
@@ -116,7 +106,7 @@ export class SimNode {
     });
     const repair = this.options.bug !== 'no-repair';
     this.session = new SyncSession(replica, this.transport, {
-      scheduler: this.scheduler(incarnation),
+      scheduler: this.scheduler(),
       batchOpsMax: this.options.sessionBatchOpsMax,
       batchBytesMax: this.options.sessionBatchBytesMax,
       antiEntropyIntervalMs: repair ? this.options.antiEntropyIntervalMs : 0,
@@ -139,20 +129,8 @@ export class SimNode {
   }
 
   /** The session's scheduler: virtual time; timers die with the process and wait while it is paused. */
-  private scheduler(incarnation: number): Scheduler {
-    return {
-      now: () => this.host.now(),
-      setTimer: (delayMs, callback): CancelTimer => {
-        let cancelled = false;
-        this.host.schedule(this.host.now() + delayMs, () => {
-          if (cancelled || incarnation !== this.incarnation) return;
-          this.whenRunning(callback);
-        });
-        return () => {
-          cancelled = true;
-        };
-      },
-    };
+  private scheduler(): Scheduler {
+    return { now: () => this.host.now(), setTimer: (delayMs, callback) => this.timer(delayMs, callback) };
   }
 
   /**
@@ -172,37 +150,14 @@ export class SimNode {
     return message.from !== replicaId && (message.to === undefined || message.to === replicaId);
   }
 
-  /** Runs `work` now, or at resume when paused. */
-  whenRunning(work: () => void): void {
-    if (this.state === 'paused') this.pausedWork.push(work);
-    else if (this.state === 'up') work();
-  }
-
   /** Loses power: the process and its memory are gone; the medium keeps synced records (and maybe a torn one). */
   crash(torn: boolean): void {
-    if (this.state === 'down') return;
-    this.incarnation += 1;
-    this.state = 'down';
-    this.pausedWork = [];
+    if (!this.endProcess()) return;
     this.transport.setUp(false);
     void this.session?.stop();
     this.session = undefined;
     this.replica = undefined; // abandoned, never closed: a dead process flushes nothing
     this.medium.crash(torn, this.prng);
-  }
-
-  /** Freezes the process: frames and timers wait, writes are not issued. */
-  pause(): void {
-    if (this.state === 'up') this.state = 'paused';
-  }
-
-  /** Unfreezes the process and runs what waited, in order. */
-  resume(): void {
-    if (this.state !== 'paused') return;
-    this.state = 'up';
-    const work = this.pausedWork;
-    this.pausedWork = [];
-    for (const item of work) if (this.state === 'up') item();
   }
 
   /** The visible state as the target reports it (`arrival-order` is the deliberately broken one). */

@@ -1,63 +1,71 @@
 /**
- * The simulator: one seed, one virtual clock, one event queue. It builds the
- * nodes and the network, schedules the plan (workload and faults), runs the
- * safety phase, heals everything, then the liveness phase until the replicas
- * converge (or the budget runs out), and hands the oracle to the checkers.
- *
- * Async code (the replica's promise-based commit path) is driven
- * deterministically: after every event that started promise work the loop waits
- * until the microtask queue is empty (`settle`). No real timer or I/O runs
- * inside a simulation, so nothing else can interleave.
+ * Tidelog's own harness: N devices, each a real `Replica` and a real
+ * `SyncSession` on a simulated disk, driven by the kernel's run loop
+ * ({@link SimRun}) through every fault the simulator knows, then held to the
+ * oracle's checkers (`checkers/`).
  */
 import { type Op, opIdString } from '../../core/op.js';
 import { randomReplicaId } from '../../core/random.js';
 import { Replica } from '../../core/replica.js';
 import { type VersionVector, vvCovers, vvEqual } from '../../core/version-vector.js';
-import { checkEqualVectors, runCheckers } from './checkers/index.js';
-import { History, } from './history.js';
-import { type NodeHost, SimNode } from './node.js';
+import { MessageType } from '../../sync/messages.js';
 import type { SimOptions } from '../options.js';
-import type { Action, } from '../plan.js';
 import { Prng } from '../prng.js';
+import type { RunHooks, RunResult } from '../result.js';
+import { type FaultHandlers, type FaultKind, SimRun } from '../sim-run.js';
+import { checkEqualVectors, checksRun, runCheckers } from './checkers/index.js';
+import { History } from './history.js';
+import { type NodeHost, SimNode } from './node.js';
 import { SimMedium, SimStorage } from './storage.js';
-import { settle } from '../settle.js';
-import { type RunOutcome, SimRun, type SimRunHooks } from '../sim-run.js';
+import { frameTypeOf } from './transport.js';
 
 export type { ConvergenceMeasure } from '../convergence-watch.js';
+export type { RunHooks } from '../result.js';
 
-/** Everything one run produced. */
-export interface SimResult extends RunOutcome {
+/** Everything one run of Tidelog's harness produced. */
+export interface SimResult extends RunResult {
   readonly opsCommitted: number;
-  readonly writesAcked: number;
   /** Op ids used twice with different content, and how many conflicts the sessions reported. */
   readonly idReuse: { readonly reused: number; readonly detected: number };
   /** Malformed or corrupt inputs the sessions and recoveries rejected. */
   readonly rejected: { readonly framesMalformed: number; readonly recordsDropped: number };
 }
 
-/** Optional hooks of a run. */
-export interface RunHooks extends SimRunHooks {
-  /** Called every few thousand events with the fraction of virtual time done. */
-  readonly onProgress?: (fraction: number, events: number) => void;
-}
-
-
-/** Runs one simulation. */
+/** Runs one simulation of Tidelog's own replicas. */
 export async function runSimulation(options: SimOptions, hooks: RunHooks = {}): Promise<SimResult> {
-  const sim = new Simulation(options, hooks);
-  return sim.run();
+  return new TidelogRun(options, hooks).run();
 }
 
-class Simulation extends SimRun<SimNode> implements NodeHost {
+class TidelogRun extends SimRun<SimNode> implements NodeHost {
   private readonly history = new History();
   private readonly nodePrng: Prng;
   private framesMalformed = 0;
   private recordsDropped = 0;
 
-  constructor(
-    options: SimOptions,
-    private readonly hooks: RunHooks,
-  ) {
+  /** Every fault kind: Tidelog's harness injects them all. */
+  protected readonly handlers: FaultHandlers<FaultKind> = {
+    ...this.kernelHandlers(),
+    crash: (action) => this.nodeAt(action.node).crash(action.torn),
+    restart: (action) => this.restart(this.nodeAt(action.node)),
+    bitflip: (action) => {
+      if (!this.nodeAt(action.node).medium.flipBit(this.nodePrng)) this.emit({ kind: 'bitflip-missed', node: action.node });
+    },
+    backup: (action) => {
+      const node = this.nodeAt(action.node);
+      node.backup = node.medium.clone();
+    },
+    restore: (action) => this.guard(this.restore(this.nodeAt(action.node))),
+    wipe: (action) => this.guard(this.wipe(this.nodeAt(action.node))),
+    compact: (action) => {
+      const node = this.nodeAt(action.node);
+      if (node.state === 'up') node.replica?.compact({ retainOps: action.retainOps }).then(
+        (result) => this.emit({ kind: 'compacted', node: node.index, ops: result.compactedOps }),
+        () => {},
+      );
+    },
+  };
+
+  constructor(options: SimOptions, hooks: RunHooks) {
     super(options, hooks);
     this.nodePrng = new Prng(options.seed, 'nodes');
     this.addNodes((i) => new SimNode(i, options, this, this.network, this.nodePrng));
@@ -68,47 +76,31 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void {
     if (origin === 'local') this.history.recordCommitted(ops);
     else this.history.recordMerged(ops);
-    this.traceLine(`${origin === 'local' ? 'commit' : 'merge'} ${node.name} ${ops.length} ops ${opIdString(ops[0] as Op)}..`);
+    this.emit({ kind: origin === 'local' ? 'commit' : 'merge', node: node.index, count: ops.length, firstOpId: opIdString(ops[0] as Op) });
   }
 
   onSyncError(node: SimNode, code: string, message: string): void {
     if (code === 'OP_ID_CONFLICT') this.history.conflictsDetected += 1;
     if (code === 'DECODE_FAILED') this.framesMalformed += 1;
-    this.traceLine(`sync-error ${node.name} ${code} ${message.slice(0, 80)}`);
+    this.emit({ kind: 'sync-error', node: node.index, code, message });
   }
 
-  // ---- the loop -------------------------------------------------------------
+  // ---- the run --------------------------------------------------------------
 
   async run(): Promise<SimResult> {
     for (const node of this.nodes) await node.start();
-    for (const action of this.plan.actions) this.schedule(action.atMs, () => this.perform(action));
-    this.schedule(this.plan.healAtMs, () => this.finalHeal());
-    this.scheduleVvCheck(this.options.vvCheckIntervalMs);
-    const progressEvery = 20_000;
-    while (!this.stopped) {
-      const run = this.queue.popRun();
-      if (run === undefined) break;
-      this.nowMs = this.queue.lastAtMs;
-      this.events += 1;
-      run();
-      // Only events that started promise work need the wait (`settle`) that lets it finish.
-      if (this.asyncStarted) {
-        this.asyncStarted = false;
-        await settle();
-      }
-      if (this.hooks.onProgress !== undefined && this.events % progressEvery === 0) {
-        this.hooks.onProgress(Math.min(1, this.nowMs / (this.plan.healAtMs + 1)), this.events);
-      }
-    }
+    await this.loop(() => this.scheduleVvCheck(this.options.vvCheckIntervalMs));
     for (const node of this.nodes) await node.session?.stop();
     // With an op id reused (and reported), equal vectors no longer imply equal ops: checker 6 does not apply.
     const reuse = this.history.reusedIds.length > 0 && this.history.reuseExpected && this.history.conflictsDetected > 0;
     const violations = reuse ? [] : [...this.history.violations];
-    violations.push(...runCheckers({ options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.watch.convergedAtMs, nowMs: this.nowMs }));
+    const context = { options: this.options, nodes: this.nodes, history: this.history, healAtMs: this.plan.healAtMs, convergedAtMs: this.watch.convergedAtMs, nowMs: this.nowMs };
+    violations.push(...runCheckers(context));
     return {
       ...this.outcome(violations),
-      opsCommitted: this.history.committed.size,
+      checks: checksRun(context),
       writesAcked: this.history.acked.length,
+      opsCommitted: this.history.committed.size,
       idReuse: { reused: this.history.reusedIds.length, detected: this.history.conflictsDetected },
       rejected: { framesMalformed: this.framesMalformed, recordsDropped: this.recordsDropped },
     };
@@ -117,10 +109,11 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
   protected deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as SimNode;
     if (node.state === 'down') return;
+    const frameType = frameTypeOf(bytes);
     // A hello is answered synchronously; ops and snapshot frames start a merge, unless the session will
     // ignore them (they are meant for another replica) or the node is paused (the frame waits for resume).
-    if (bytes[1] !== 1 && node.state === 'up' && node.mayMerge(bytes)) this.asyncStarted = true;
-    this.traceLine(`${replayed ? 'replay' : 'deliver'} n${from}>n${to} t${bytes[1]} ${bytes.length}B sent ${sentAtMs}`);
+    if (frameType !== MessageType.hello && node.state === 'up' && node.mayMerge(bytes)) this.asyncStarted = true;
+    this.emit({ kind: 'deliver', from, to, frameType, bytes: bytes.length, sentAtMs, replayed });
     // Most deliveries find the node up: only a paused node needs the frame wrapped for later.
     if (node.state === 'up') node.transport.receive(bytes);
     else node.whenRunning(() => node.transport.receive(bytes));
@@ -128,82 +121,20 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
 
   // ---- actions --------------------------------------------------------------
 
-  private perform(action: Action): void {
-    this.asyncStarted = true;
-    if (action.kind === 'write') {
-      this.write(action.node, action.writes);
-      return;
-    }
-    this.recordFault(action);
-    switch (action.kind) {
-      case 'crash':
-        this.nodeAt(action.node).crash(action.torn);
-        break;
-      case 'restart':
-        this.restart(this.nodeAt(action.node));
-        break;
-      case 'pause':
-        this.nodeAt(action.node).pause();
-        break;
-      case 'resume':
-        this.nodeAt(action.node).resume();
-        break;
-      case 'clock-jump':
-        this.nodeAt(action.node).skewMs += action.deltaMs;
-        break;
-      case 'partition':
-        this.network.partition(action.shape, action.groupA);
-        break;
-      case 'heal':
-        this.network.heal();
-        break;
-      case 'bitflip':
-        if (!this.nodeAt(action.node).medium.flipBit(this.nodePrng)) this.traceLine('bitflip: empty medium');
-        break;
-      case 'replay':
-        this.network.replayOld(action.count);
-        break;
-      case 'backup':
-        this.nodeAt(action.node).backup = this.nodeAt(action.node).medium.clone();
-        break;
-      case 'restore':
-        this.guard(this.restore(this.nodeAt(action.node)));
-        break;
-      case 'wipe':
-        this.guard(this.wipe(this.nodeAt(action.node)));
-        break;
-      case 'compact': {
-        const node = this.nodeAt(action.node);
-        if (node.state === 'up') node.replica?.compact({ retainOps: action.retainOps }).then(
-          (result) => this.traceLine(`compacted ${node.name} ${result.compactedOps} ops`),
-          () => {},
-        );
-        break;
-      }
-      default:
-        throw new Error(`unknown action ${(action as { kind: string }).kind}`);
-    }
-  }
-
   /** Async fault handling must never take the process down: a failure there is a violation of its own. */
   private guard(work: Promise<unknown>): void {
     work.catch((error: unknown) => {
-      this.traceLine(`sim-error ${(error as Error).message}`);
-      this.history.violations.push({ checker: 'simulator', message: `fault handling failed: ${(error as Error).message}`, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
+      this.emit({ kind: 'sim-error', message: (error as Error).message });
+      this.history.violations.push(this.found('simulator', `fault handling failed: ${(error as Error).message}`));
     });
   }
 
-  private nodeAt(index: number): SimNode {
-    return this.nodes[index % this.nodes.length] as SimNode;
-  }
-
-  private write(index: number, writes: readonly { readonly key: string; readonly value?: number }[]): void {
-    const node = this.nodeAt(index);
+  protected write(node: SimNode, writes: readonly { readonly key: string; readonly value?: number }[]): void {
     const replica = node.replica;
     if (node.state !== 'up' || replica === undefined) return;
     const observed = new Map<string, Op | undefined>();
     for (const w of writes) if (!observed.has(w.key)) observed.set(w.key, node.view.get(w.key));
-    this.traceLine(`write ${node.name} ${writes.map((w) => (w.value === undefined ? `-${w.key}` : `${w.key}=${w.value}`)).join(',')}`);
+    this.emit({ kind: 'write', node: node.index, writes });
     const first = writes[0] as { key: string; value?: number };
     const promise: Promise<Op | Op[]> =
       writes.length > 1
@@ -216,9 +147,9 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
         for (const op of Array.isArray(result) ? result : [result]) {
           this.history.acked.push({ op, node: node.index, ackAtMs: this.nowMs, observed: observed.get(op.key) });
         }
-        this.traceLine(`ack ${node.name} ${Array.isArray(result) ? result.length : 1}`);
+        this.emit({ kind: 'ack', node: node.index, count: Array.isArray(result) ? result.length : 1 });
       },
-      (error: unknown) => this.traceLine(`write-failed ${node.name} ${(error as Error).message.slice(0, 60)}`),
+      (error: unknown) => this.emit({ kind: 'write-failed', node: node.index, message: (error as Error).message }),
     );
   }
 
@@ -233,7 +164,7 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
     const { report } = node.medium.recover();
     if (report.droppedRecords > 0) {
       this.recordsDropped += report.droppedRecords;
-      this.traceLine(`recovered ${node.name} dropped ${report.droppedRecords} records (${report.reason})`);
+      this.emit({ kind: 'recovered', node: node.index, records: report.droppedRecords, reason: report.reason });
       // Even a "torn" last record may be a synced one whose length field flipped: recovery cannot tell them
       // apart, and a synced record's ops may have been sent. Writing on under the old id could reuse their seqs.
       this.guard(this.reincarnate(node, node.medium));
@@ -251,7 +182,7 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
     node.medium = new SimMedium();
     node.replicaId = randomReplicaId(this.nodePrng);
     await node.start();
-    this.traceLine(`reincarnated ${node.name} as ${node.replicaId} with ${ops.length} ops`);
+    this.emit({ kind: 'reincarnated', node: node.index, replicaId: node.replicaId, ops: ops.length });
     if (ops.length > 0) await node.replica?.applyRemote(ops, { horizon }).catch(() => {});
     this.sweepLost();
   }
@@ -330,8 +261,6 @@ class Simulation extends SimRun<SimNode> implements NodeHost {
   /** Checker 6, run during the run: replicas with equal version vectors show equal states. */
   private checkEqualVectors(): void {
     if (this.history.violations.length >= 10) return;
-    for (const message of checkEqualVectors(this.nodes)) {
-      this.history.violations.push({ checker: 'equal-vectors', message, atMs: this.nowMs, excerpt: this.trace.tail().slice(-16) });
-    }
+    for (const finding of checkEqualVectors(this.nodes)) this.history.violations.push(this.found('equal-vectors', finding.message, finding.subject));
   }
 }

@@ -32,15 +32,16 @@ export function checkAckedWrites(context: CheckContext): Finding[] {
     const id = opIdString(write.op);
     if (history.isLost(write.op) || reused.has(write.op.replica)) continue;
     const where = `(${write.op.key}, acked at ${write.ackAtMs}ms on n${write.node})`;
+    const subject = { opId: id, key: write.op.key, node: write.node };
     // Held past a gap counts: an op whose predecessor was destroyed stays in every log and state, above the vector.
     const held = holders.map((replica) => replica.opById(write.op.replica, write.op.seq));
     if (held.some((op) => op !== undefined && (compareOps(op, write.op) !== 0 || op.key !== write.op.key))) {
-      findings.push(`acknowledged op ${id} ${where} was replaced by a different op under the same id`);
+      findings.push({ message: `acknowledged op ${id} ${where} was replaced by a different op under the same id`, subject });
     } else if (!held.some((op) => op !== undefined) && !vectors.some((vv) => vvCovers(vv, write.op.replica, write.op.seq))) {
-      findings.push(`acknowledged op ${id} ${where} is missing: version vector ${write.op.replica}=${vectors[0]?.[write.op.replica] ?? 0}`);
+      findings.push({ message: `acknowledged op ${id} ${where} is missing: version vector ${write.op.replica}=${vectors[0]?.[write.op.replica] ?? 0}`, subject });
     } else if (winners !== undefined) {
       const winner = winners.get(write.op.key);
-      if (winner === undefined || compareOps(winner, write.op) < 0) findings.push(`acknowledged op ${id} on ${write.op.key} lost to nothing newer`);
+      if (winner === undefined || compareOps(winner, write.op) < 0) findings.push({ message: `acknowledged op ${id} on ${write.op.key} lost to nothing newer`, subject });
     }
     if (findings.length >= 10) break;
   }

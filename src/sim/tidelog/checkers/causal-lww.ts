@@ -12,7 +12,8 @@ export function checkCausalLww(context: CheckContext): Finding[] {
   for (const write of context.history.acked) {
     if (write.observed === undefined || write.observed.key !== write.op.key) continue;
     if (compareOps(write.op, write.observed) <= 0) {
-      findings.push(`op ${opIdString(write.op)} on ${write.op.key} orders before ${opIdString(write.observed)}, which its replica had observed when it wrote`);
+      const id = opIdString(write.op);
+      findings.push({ message: `op ${id} on ${write.op.key} orders before ${opIdString(write.observed)}, which its replica had observed when it wrote`, subject: { opId: id, key: write.op.key, node: write.node } });
       if (findings.length >= 10) break;
     }
   }

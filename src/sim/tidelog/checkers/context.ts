@@ -14,5 +14,4 @@ export interface CheckContext {
   readonly nowMs: number;
 }
 
-/** One finding of a checker (the index adds the checker name and time). */
-export type Finding = string;
+export type { Finding } from '../../result.js';

@@ -3,10 +3,11 @@
  * whose version vectors are equal (and which hold no ops past a gap, which a
  * vector does not describe) show the same state. Run periodically during the run.
  */
+import type { Finding } from '../../result.js';
 import type { SimNode } from '../node.js';
 
-/** Pairs of running replicas with equal vectors and different states, as messages. */
-export function checkEqualVectors(nodes: readonly SimNode[]): string[] {
+/** Pairs of running replicas with equal vectors and different states. */
+export function checkEqualVectors(nodes: readonly SimNode[]): Finding[] {
   const groups = new Map<string, SimNode[]>();
   for (const node of nodes) {
     const replica = node.replica;
@@ -18,12 +19,12 @@ export function checkEqualVectors(nodes: readonly SimNode[]): string[] {
     if (group === undefined) groups.set(key, [node]);
     else group.push(node);
   }
-  const findings: string[] = [];
+  const findings: Finding[] = [];
   for (const group of groups.values()) {
     if (group.length < 2) continue;
     const first = group[0] as SimNode;
     const state = first.entries();
-    for (const node of group.slice(1)) if (node.entries() !== state) findings.push(`${first.name} and ${node.name} have equal version vectors but different states`);
+    for (const node of group.slice(1)) if (node.entries() !== state) findings.push({ message: `${first.name} and ${node.name} have equal version vectors but different states`, subject: { node: node.index } });
   }
   return findings;
 }

@@ -35,7 +35,7 @@ export function checkReferenceModel(context: CheckContext): Finding[] {
   for (const node of context.nodes) {
     const replica = node.replica;
     if (replica === undefined) continue;
-    if (node.entries() !== referenceState(referenceWinners(context, replica))) findings.push(`${node.name} state differs from the reference model of the ops it holds`);
+    if (node.entries() !== referenceState(referenceWinners(context, replica))) findings.push({ message: `${node.name} state differs from the reference model of the ops it holds`, subject: { node: node.index } });
   }
   return findings;
 }
