@@ -107,6 +107,7 @@ export class SyncSession {
   private readonly resendAfterMs: number;
   private readonly peers: PeerTable;
   private readonly inflight = new Set<Promise<unknown>>();
+  private merges = 0;
   private readonly counters: Counters = {
     opsSent: 0,
     opsReceived: 0,
@@ -177,6 +178,15 @@ export class SyncSession {
       peer.askTimer = undefined;
     }
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /**
+   * How many merges this session has handed to its replica. A driver of virtual time (the simulator) reads it
+   * around a frame's delivery to tell whether the frame started promise work, instead of copying the checks
+   * that decide it.
+   */
+  get mergesStarted(): number {
+    return this.merges;
   }
 
   /** Counters and the latest error. */
@@ -469,6 +479,7 @@ export class SyncSession {
 
   private apply(from: string, ops: readonly Op[], horizon: VersionVector | undefined, after: (result: ApplyResult) => void): void {
     if (ops.length === 0 && horizon === undefined) return;
+    this.merges += 1;
     // A horizon comes with a snapshot transfer, which carries the sender's whole summary (see snapshotFor).
     const work = this.replica.applyRemote(ops, horizon === undefined ? {} : { horizon, completeSummary: true }).then(
       (result) => {

@@ -35,3 +35,26 @@ describe('SyncSession frame skipping', () => {
     expect(b.replica.has('k')).toBe(false);
   });
 });
+
+describe('SyncSession.mergesStarted', () => {
+  it('counts the frames handed to the replica: not hellos, not frames for others, not broken ones', async () => {
+    const { nodes } = await makeNodes(['a', 'b']);
+    for (const node of nodes) node.session.start();
+    running.push(...nodes);
+    await settle();
+    const b = nodes[1] as Node;
+    const tap = b.transport as unknown as { deliver(bytes: Uint8Array): void };
+    const op = { replica: 'a', seq: 1, wall: 5, logical: 0, key: 'k', type: 'set' as const, value: 1 };
+    const before = b.session.mergesStarted;
+    tap.deliver(encodeMessage({ type: 'ops', from: 'a', to: 'someone-else', ops: [op] }));
+    tap.deliver(encodeMessage({ type: 'ops', from: 'b', ops: [op] }));
+    tap.deliver(brokenOpsFrame('a', 'b'));
+    tap.deliver(encodeMessage({ type: 'hello', from: 'a', versionVector: {}, horizon: {}, tips: {}, replyWanted: false }));
+    await settle();
+    expect(b.session.mergesStarted).toBe(before);
+    tap.deliver(encodeMessage({ type: 'ops', from: 'a', to: 'b', ops: [op] }));
+    await settle();
+    expect(b.session.mergesStarted).toBe(before + 1);
+    expect(b.replica.get('k')).toBe(1);
+  });
+});

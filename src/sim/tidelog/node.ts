@@ -133,23 +133,6 @@ export class SimNode extends SimProcess {
     return { now: () => this.host.now(), setTimer: (delayMs, callback) => this.timer(delayMs, callback) };
   }
 
-  /**
-   * False when the session is certain to drop `frame` without starting any work: it is addressed to another
-   * replica, or comes from this one (the checks `SyncSession` makes first). The simulator then skips the
-   * wait (`settle`) that lets a merge finish; nothing is pending, so skipping it changes nothing.
-   */
-  mayMerge(frame: Uint8Array): boolean {
-    const replicaId = this.replica?.replicaId;
-    if (replicaId === undefined || this.session === undefined) return true;
-    let message: SyncMessage;
-    try {
-      message = sharedDecode(frame);
-    } catch {
-      return true;
-    }
-    return message.from !== replicaId && (message.to === undefined || message.to === replicaId);
-  }
-
   /** Loses power: the process and its memory are gone; the medium keeps synced records (and maybe a torn one). */
   crash(torn: boolean): void {
     if (!this.endProcess()) return;

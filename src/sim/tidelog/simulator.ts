@@ -8,7 +8,6 @@ import { type Op, opIdString } from '../../core/op.js';
 import { randomReplicaId } from '../../core/random.js';
 import { Replica } from '../../core/replica.js';
 import { type VersionVector, vvCovers, vvEqual } from '../../core/version-vector.js';
-import { MessageType } from '../../sync/messages.js';
 import type { SimOptions } from '../options.js';
 import { Prng } from '../prng.js';
 import type { RunHooks, RunResult } from '../result.js';
@@ -109,14 +108,18 @@ class TidelogRun extends SimRun<SimNode> implements NodeHost {
   protected deliver(from: number, to: number, bytes: Uint8Array, replayed: boolean, sentAtMs: number): void {
     const node = this.nodes[to] as SimNode;
     if (node.state === 'down') return;
-    const frameType = frameTypeOf(bytes);
-    // A hello is answered synchronously; ops and snapshot frames start a merge, unless the session will
-    // ignore them (they are meant for another replica) or the node is paused (the frame waits for resume).
-    if (frameType !== MessageType.hello && node.state === 'up' && node.mayMerge(bytes)) this.asyncStarted = true;
-    this.emit({ kind: 'deliver', from, to, frameType, bytes: bytes.length, sentAtMs, replayed });
-    // Most deliveries find the node up: only a paused node needs the frame wrapped for later.
-    if (node.state === 'up') node.transport.receive(bytes);
-    else node.whenRunning(() => node.transport.receive(bytes));
+    this.emit({ kind: 'deliver', from, to, frameType: frameTypeOf(bytes), bytes: bytes.length, sentAtMs, replayed });
+    // A paused node takes the frame at resume (and the resume lets its work finish).
+    if (node.state !== 'up') {
+      node.whenRunning(() => node.transport.receive(bytes));
+      return;
+    }
+    // The session reads the frame the way it reads any (decode, addressee, sender): only a frame it hands to
+    // its replica starts promise work (a hello is answered synchronously; a frame for another replica is dropped).
+    const session = node.session;
+    const merges = session?.mergesStarted ?? 0;
+    node.transport.receive(bytes);
+    if (session !== undefined && session.mergesStarted !== merges) this.asyncStarted = true;
   }
 
   // ---- actions --------------------------------------------------------------
