@@ -26,9 +26,12 @@ export class SimTransport implements Transport {
     return this.up;
   }
 
-  /** Broadcasts `bytes`; hellos carry no ops, so the convergence watch does not wait for them. */
+  /**
+   * Broadcasts a copy of `bytes` (one for all receivers: the contract lets a sender reuse its buffer, and the
+   * real transports put the bytes on the wire at once). Hellos carry no ops: the convergence watch does not wait for them.
+   */
   send(bytes: Uint8Array): void {
-    if (this.up) this.network.broadcast(this.node, bytes, frameTypeOf(bytes) !== MessageType.hello);
+    if (this.up) this.network.broadcast(this.node, bytes.slice(), frameTypeOf(bytes) !== MessageType.hello);
   }
 
   listen(listener: TransportListener): void {
