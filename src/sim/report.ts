@@ -60,7 +60,7 @@ export function summarize<R extends RunResult>(harness: Harness<R>, result: R, w
     `  frames sent ${n.framesSent} (per frame, each to the ${o.replicas - 1} other replica${o.replicas === 2 ? '' : 's'}); per delivery: ${n.framesDelivered} delivered, ${n.framesDropped} dropped, ${n.framesDuplicated} duplicated, ${n.framesReplayed} replayed`,
     `  faults injected: ${faults === '' ? 'none' : faults}`,
     ...harness.describe(result).map((line) => `  ${line}`),
-    c === undefined ? '  convergence: NOT REACHED after the final heal' : `  converged ${c.ms.toFixed(0)} ms (virtual) after the final heal, ${c.messages} frames sent, ${c.bytes} bytes`,
+    c === undefined ? '  convergence: NOT REACHED after the final heal' : `  converged ${c.ms.toFixed(0)} ms (virtual) after the final heal, ${c.messages} frame${c.messages === 1 ? '' : 's'} sent, ${c.bytes} bytes`,
     `  checks: ${result.checks.join(', ')}; trace hash ${result.traceHash}`,
   ];
 }
@@ -81,7 +81,7 @@ export function failureReport<R extends RunResult>(harness: Harness<R>, result: 
   const excerpt = excerptFor(result.violations, traced.trace, traced.traceTail);
   for (const v of result.violations.slice(0, 8)) lines.push(`  [${v.checker}] at ${v.atMs.toFixed(0)}ms: ${v.message}`);
   lines.push(`  options: ${JSON.stringify(result.options)}`);
-  lines.push('  trace excerpt around the first violation:');
+  lines.push('  trace excerpt (around the write, op, key or node the violations name):');
   for (const entry of excerpt) lines.push(`    ${formatEntry(entry)}`);
   lines.push(`  replay: ${replayCommand(result.options.seed, overrides, harness.spec)}`);
   return lines;
