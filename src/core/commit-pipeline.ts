@@ -4,14 +4,16 @@
  * batches checked), appended to storage once, and only then published to the log, the state and listeners,
  * so reads only ever see durable state.
  */
+import { type ReplicaAlert, type RotationReason, tellAlert } from './alerts.js';
 import { CommitQueue, type CommitQueueLimits, ItemFailure } from './commit-queue.js';
-import { StorageFailedError, TidelogError } from './errors.js';
+import { ClockDriftError, ForgedOwnOpError, OpIdConflictError, SeqGapError, StorageFailedError, TidelogError } from './errors.js';
 import type { HybridLogicalClock } from './hlc.js';
 import type { Horizon } from './horizon.js';
 import type { JsonValue } from './json.js';
 import { compareOps, type Op } from './op.js';
 import type { OpLog } from './oplog.js';
-import { OpIdMap, type RemoteBatch, stageRemote } from './remote-staging.js';
+import { type Random, randomReplicaId } from './random.js';
+import { OpIdMap, type RemoteBatch, SEQ_GAP_MAX, stageRemote } from './remote-staging.js';
 import type { KeyChange, MaterializedState } from './state.js';
 import type { Storage } from './storage.js';
 import { type VersionVector, vvCovers, vvDominates, vvMerge } from './version-vector.js';
@@ -65,13 +67,23 @@ export type ValidInput = { readonly type: 'set'; readonly key: string; readonly 
 export type SingleIntent = ValidInput & { readonly kind: 'local' };
 /** An atomic batch of local writes. */
 export type BatchIntent = { readonly kind: 'batch'; readonly inputs: readonly ValidInput[] };
+/** A move to a fresh replica id, if the replica still writes under `expectedId` (see `Replica.rotateIdentity`). */
+export type RotateIntent = { readonly kind: 'rotate'; readonly expectedId: string; readonly reason: RotationReason; readonly reissueFromSeq: number; readonly error?: ForgedOwnOpError | OpIdConflictError };
+/** What a rotation did. */
+export interface RotationResult {
+  /** The id written under before, and the one from now on (equal when the rotation was not needed any more). */
+  readonly from: string;
+  readonly to: string;
+  /** Winning writes made again under the new id. */
+  readonly reissued: number;
+}
 /** Everything the pipeline commits. */
-export type Intent = SingleIntent | BatchIntent | (RemoteBatch & { readonly kind: 'remote' }) | { readonly kind: 'compact'; readonly retainOps: number };
+export type Intent = SingleIntent | BatchIntent | (RemoteBatch & { readonly kind: 'remote' }) | { readonly kind: 'compact'; readonly retainOps: number } | RotateIntent;
 
 /** What a replica holds in memory. The handle reads it; only the commit pipeline changes it. */
 export interface ReplicaData {
-  /** The id this replica writes under. */
-  readonly replicaId: string;
+  /** The id this replica writes under (changed only by a rotation, in the commit loop). */
+  replicaId: string;
   /** Every op held individually, by id. */
   readonly log: OpLog;
   /** The visible winner of every key. */
@@ -99,6 +111,8 @@ export class CommitPipeline {
   readonly listeners = new Set<(event: ChangeEvent) => void>();
   /** Listeners of {@link OpsEvent}s. */
   readonly opsListeners = new Set<(event: OpsEvent) => void>();
+  /** Listeners of {@link ReplicaAlert}s. */
+  readonly alertListeners = new Set<(alert: ReplicaAlert) => void>();
   /** The highest sequence number issued under this replica's id. */
   localSeq = 0;
   private readonly queue: CommitQueue<Intent>;
@@ -115,6 +129,8 @@ export class CommitPipeline {
     private readonly data: ReplicaData,
     private readonly storage: Storage,
     limits: CommitQueueLimits,
+    /** Randomness for a fresh replica id. */
+    private readonly random: Random,
     private readonly autoCompaction: AutoCompaction = { heldOpsMax: Number.POSITIVE_INFINITY, retainOps: 0 },
   ) {
     this.warmDuringAppend = storage.appendWaitsOnDevice === true;
@@ -150,6 +166,21 @@ export class CommitPipeline {
     return this.queue.submit<R>(intent, opCount, exclusive);
   }
 
+  /** Tells every alert listener. */
+  alert(alert: ReplicaAlert): void {
+    if (this.alertListeners.size > 0) tellAlert(this.alertListeners, alert);
+  }
+
+  /** Refuses local writes stamped too far ahead of this device's clock, telling the application. @throws ClockDriftError */
+  private assertLocalDrift(): void {
+    try {
+      this.data.hlc.assertWithinDrift();
+    } catch (error) {
+      if (error instanceof ClockDriftError) this.alert({ type: 'clock-drift', origin: 'local', error });
+      throw error;
+    }
+  }
+
   /** Resolves once the queue has room (backpressure for pipelined writers). */
   ready(): Promise<void> {
     return this.queue.ready();
@@ -169,6 +200,7 @@ export class CommitPipeline {
   private commitGroup(group: readonly Intent[]): Promise<unknown[]> {
     const first = group[0] as Intent;
     if (first.kind === 'compact') return this.settle(() => this.commitCompaction(first.retainOps)).then((outcome) => [outcome]);
+    if (first.kind === 'rotate') return this.settle(() => this.rotate(first)).then((outcome) => [outcome]);
     if (group.length === 1 && (first.kind === 'local' || first.kind === 'batch')) return this.commitLocal(first);
     if (allSingles(group)) return this.commitSingles(group);
     return this.commitMixed(group);
@@ -179,6 +211,7 @@ export class CommitPipeline {
    * steps as commitMixed, in one staging loop and one publish loop, with no per-write closures or staging.
    */
   private async commitSingles(group: readonly SingleIntent[]): Promise<unknown[]> {
+    this.assertLocalDrift();
     const savedSeq = this.localSeq;
     const ops: Op[] = new Array(group.length);
     for (let i = 0; i < group.length; i++) ops[i] = this.stageOne(group[i] as SingleIntent, undefined);
@@ -216,14 +249,15 @@ export class CommitPipeline {
     const deferrals: ({ count: number } | undefined)[] = new Array(group.length);
     const prepared: (Op[] | TidelogError)[] = group.map((intent, i) => {
       try {
+        if (intent.kind === 'local' || intent.kind === 'batch') this.assertLocalDrift();
         if (intent.kind === 'local') return [this.stageOne(intent, staged)];
         if (intent.kind === 'batch') return this.stageLocal(intent.inputs, staged);
         if (intent.kind === 'remote') {
           const deferred = { count: 0 };
           deferrals[i] = deferred;
-          return this.observeRemote(stageRemote(this.data.log, intent, staged, deferred));
+          return this.observeRemote(stageRemote(this.data.log, this.data.summary, intent, staged, deferred, { id: this.data.replicaId, seq: this.localSeq }));
         }
-        throw new Error('a compaction never shares a commit group');
+        throw new Error('a compaction or rotation never shares a commit group');
       } catch (error) {
         if (error instanceof TidelogError) return error;
         throw error;
@@ -240,33 +274,40 @@ export class CommitPipeline {
       }
     }
     const outcomes: unknown[] = [];
+    const refusals: TidelogError[] = [];
     for (let i = 0; i < group.length; i++) {
       const intent = group[i] as Intent;
       const ops = prepared[i] as Op[] | TidelogError;
       if (ops instanceof TidelogError) {
+        if (intent.kind === 'remote') refusals.push(ops);
         outcomes.push(new ItemFailure(ops));
         continue;
       }
+      const deferred = deferrals[i]?.count ?? 0;
+      if (deferred > 0) this.alertSeqGap(intent, deferred);
       // Only a remote batch that moves the horizon needs to await storage again; keep the rest synchronous.
       if (intent.kind === 'remote' && intent.horizon !== undefined) {
         const horizon = intent.horizon;
         outcomes.push(
           await this.settle(async () => {
-            const result = this.publish(intent, ops, deferrals[i]?.count ?? 0);
+            const result = this.publish(intent, ops, deferred);
             await this.adoptHorizon(horizon, ops);
             return result;
           }),
         );
       } else {
-        outcomes.push(this.publish(intent, ops, deferrals[i]?.count ?? 0));
+        outcomes.push(this.publish(intent, ops, deferred));
       }
     }
+    // After the whole group is published, so a rotation's re-issue sees every write of it.
+    for (const refusal of refusals) await this.answerRefusal(refusal);
     this.autoCompactIfDue();
     return outcomes;
   }
 
   /** The hot path: one local write alone in its group (a writer that awaits each write). Same steps, no staging maps. */
   private async commitLocal(intent: SingleIntent | BatchIntent): Promise<unknown[]> {
+    this.assertLocalDrift();
     const savedSeq = this.localSeq;
     const ops = intent.kind === 'local' ? [this.stageOne(intent, undefined)] : this.stageLocal(intent.inputs, undefined);
     try {
@@ -320,14 +361,70 @@ export class CommitPipeline {
     return op;
   }
 
-  /** Lets the clock and our own sequence move past the staged ops of an accepted remote batch. */
+  /** Lets the clock move past the staged ops of an accepted remote batch (their stamps were checked against the drift bound). */
   private observeRemote(fresh: Op[]): Op[] {
-    for (const op of fresh) {
-      this.data.hlc.observe(op);
-      // Our own ops coming back from a peer means this storage is older than what we wrote (a restored backup): never reuse those seqs.
-      if (op.replica === this.data.replicaId && op.seq > this.localSeq) this.localSeq = op.seq;
-    }
+    const hlc = this.data.hlc;
+    for (const op of fresh) hlc.observe(op);
     return fresh;
+  }
+
+  /**
+   * A refused remote batch: tell the application, and when it proves that someone else wrote (or claims) ops under
+   * our id, move to a fresh id before anything else commits, so none of our next writes collides with them.
+   */
+  private async answerRefusal(error: TidelogError): Promise<void> {
+    if (error instanceof OpIdConflictError) this.alert({ type: 'op-id-conflict', error });
+    const own = error.details.replica === this.data.replicaId && (error instanceof ForgedOwnOpError || (error instanceof OpIdConflictError && error.details.own === true));
+    if (!own) return;
+    const seq = error.details.seq as number;
+    await this.rotate({ kind: 'rotate', expectedId: this.data.replicaId, reason: error instanceof ForgedOwnOpError ? 'forged-own-op' : 'own-id-conflict', reissueFromSeq: seq, error: error as ForgedOwnOpError | OpIdConflictError }).catch(
+      // The rotation's own failure (storage) leaves the old id in place; the next forged op will try again.
+      () => undefined,
+    );
+  }
+
+  private alertSeqGap(intent: Intent, deferred: number): void {
+    if (intent.kind !== 'remote' || this.alertListeners.size === 0) return;
+    const vv = this.data.log.versionVector();
+    const far = intent.ops.find((op) => op.seq > (vv[op.replica] ?? 0) + SEQ_GAP_MAX && !this.data.log.has(op.replica, op.seq));
+    const details = far === undefined ? { deferred } : { deferred, replica: far.replica, seq: far.seq, heldSeq: vv[far.replica] ?? 0 };
+    this.alert({ type: 'seq-gap', error: new SeqGapError(`${deferred} op(s) lie more than ${SEQ_GAP_MAX} seqs past what this replica holds of their writer${far === undefined ? '' : ` (e.g. ${far.replica}:${far.seq}, holding ${details.heldSeq})`}; not stored`, details) });
+  }
+
+  /**
+   * Moves to a fresh replica id (the old one was forged or reused by someone else), unless that already happened.
+   * The winning writes made under the old id from `reissueFromSeq` on are written again under the new id: peers
+   * holding a forged op under one of those ids refuse ours, and this way what we wrote still reaches them.
+   */
+  private async rotate(intent: RotateIntent): Promise<RotationResult> {
+    const from = this.data.replicaId;
+    if (from !== intent.expectedId) return { from, to: from, reissued: 0 };
+    const to = randomReplicaId(this.random);
+    await this.storage.writeMeta({ replicaId: to });
+    const { log, state } = this.data;
+    const inputs: ValidInput[] = [];
+    const top = log.maxSeq(from);
+    for (let seq = Math.max(1, intent.reissueFromSeq); seq <= top; seq++) {
+      const op = log.get(from, seq);
+      if (op === undefined || state.winner(op.key) !== op) continue;
+      inputs.push(op.type === 'set' ? { type: 'set', key: op.key, value: op.value as JsonValue } : { type: 'delete', key: op.key });
+    }
+    this.data.replicaId = to;
+    this.localSeq = 0;
+    let reissued: Op[] = [];
+    if (inputs.length > 0) {
+      reissued = this.stageLocal(inputs, undefined);
+      try {
+        await this.appendWarm(reissued.slice());
+        this.publish({ kind: 'batch', inputs }, reissued, 0);
+      } catch {
+        // Nothing was written again; the id moved anyway (the old one is not safe to write under).
+        this.localSeq = 0;
+        reissued = [];
+      }
+    }
+    this.alert({ type: 'identity-rotated', from, to, reason: intent.reason, reissued: reissued.length, ...(intent.error === undefined ? {} : { error: intent.error }) });
+    return { from, to, reissued: reissued.length };
   }
 
   private publish(intent: Intent, prepared: Op[], deferred: number): unknown {

@@ -11,6 +11,10 @@ export type TidelogErrorCode =
   | 'INVALID_ARGUMENT'
   | 'MALFORMED_OP'
   | 'OP_ID_CONFLICT'
+  | 'CLOCK_DRIFT'
+  | 'FORGED_OWN_OP'
+  | 'SEQ_GAP'
+  | 'REPLICA_ID_BUDGET'
   | 'REPLICA_CLOSED'
   | 'HISTORY_TRUNCATED'
   | 'STORAGE_FAILED'
@@ -72,6 +76,39 @@ export class MalformedOpError extends TidelogError {
 export class OpIdConflictError extends TidelogError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('OP_ID_CONFLICT', message, details);
+  }
+}
+
+/**
+ * A timestamp more than `maxDriftMs` ahead of this replica's clock: a remote op from a device whose clock is wrong
+ * (or that lies), or a local write after this device's clock went back past times it had already used. Nothing of
+ * the refused batch was applied. `details` names the op (`replica`, `seq`), its `wall`, the clock reading `nowMs`,
+ * the bound `maxDriftMs`, the latest wall accepted now (`limitWall`) and how long until the op would pass (`waitMs`).
+ */
+export class ClockDriftError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CLOCK_DRIFT', message, details);
+  }
+}
+
+/**
+ * An op under this replica's own id that it never wrote, from outside (a peer forging the id, or the ops of an
+ * earlier device that used the id: a wiped device re-created under its old id, a restored backup). Refused; the
+ * replica then writes under a fresh id (see `Replica.subscribeAlerts`), so the forged ids cannot collide with its writes.
+ */
+export class ForgedOwnOpError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('FORGED_OWN_OP', message, details);
+  }
+}
+
+/**
+ * An op whose sequence number lies more than `SEQ_GAP_MAX` past what this replica holds of its writer: more than the
+ * writer could have sent in order. It is not stored (a later sync brings it once the gap is filled).
+ */
+export class SeqGapError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('SEQ_GAP', message, details);
   }
 }
 

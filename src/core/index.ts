@@ -3,7 +3,8 @@ export { type Clock, ManualClock, systemClock } from './clock.js';
 export { CommitQueue, type CommitQueueLimits } from './commit-queue.js';
 export { decodeOps, encodeOps, OP_CODEC_VERSION, opsFromWire, opsToWire } from './codec.js';
 export * from './errors.js';
-export { compareHlc, HLC_ZERO, type HlcTimestamp, HybridLogicalClock } from './hlc.js';
+export type { ReplicaAlert, RotationReason } from './alerts.js';
+export { compareHlc, HLC_ZERO, type HlcTimestamp, HybridLogicalClock, isValidTimestamp, LOGICAL_MAX, MAX_DRIFT_MS_DEFAULT, WALL_MAX } from './hlc.js';
 export { JSON_DEPTH_MAX, type JsonValue, jsonEqual, toJsonValue } from './json.js';
 export { MemoryStorage } from './memory-storage.js';
 export { compareOps, type Op, type OpInput, type OpType, opIdString, REPLICA_ID_LENGTH_MAX, SEQ_MAX, validateOp } from './op.js';
@@ -17,6 +18,7 @@ export {
   KEY_LENGTH_MAX,
   Replica,
   type ReplicaOptions,
+  type RotationResult,
   SEQ_GAP_MAX,
   type StatePoint,
   validateKey,

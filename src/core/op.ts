@@ -3,7 +3,7 @@
  * and ordered by (wall, logical, replica): a total order every replica agrees on.
  */
 import { InvalidValueError, MalformedOpError } from './errors.js';
-import type { HlcTimestamp } from './hlc.js';
+import { type HlcTimestamp, LOGICAL_MAX, WALL_MAX } from './hlc.js';
 import { freezeParsedJson, type JsonValue, toJsonValue } from './json.js';
 
 /** The kinds of op. `delete` is a tombstone that wins or loses like any write. */
@@ -138,8 +138,9 @@ function buildOp(
 ): Op {
   if (typeof replica !== 'string' || replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) malformed(index, 'replica', `must be a string of 1 to ${REPLICA_ID_LENGTH_MAX} characters`);
   if (!isNatural(seq, 1) || seq > SEQ_MAX) malformed(index, 'seq', `must be an integer from 1 to ${SEQ_MAX}`);
-  if (!isNatural(wall, 0)) malformed(index, 'wall', 'must be a safe integer >= 0');
-  if (!isNatural(logical, 0)) malformed(index, 'logical', 'must be a safe integer >= 0');
+  // Bounded, so nothing decoded (from a peer or from storage) can push the clock's arithmetic past exact integers.
+  if (!isNatural(wall, 0) || wall > WALL_MAX) malformed(index, 'wall', `must be an integer from 0 to ${WALL_MAX}`);
+  if (!isNatural(logical, 0) || logical > LOGICAL_MAX) malformed(index, 'logical', `must be an integer from 0 to ${LOGICAL_MAX}`);
   if (typeof key !== 'string' || key.length === 0 || key.length > KEY_LENGTH_MAX) malformed(index, 'key', `must be a string of 1 to ${KEY_LENGTH_MAX} characters`);
   if (type === 'delete') {
     if (value !== undefined) malformed(index, 'value', 'must be absent on a delete');

@@ -117,6 +117,11 @@ export class OpLog {
     return log === undefined ? undefined : { base: log.base, contiguous: log.contiguous };
   }
 
+  /** True when any op of `replica` is held or compacted. */
+  knows(replica: string): boolean {
+    return this.replicas.has(replica);
+  }
+
   /** Replica ids known to the log. */
   replicaIds(): IterableIterator<string> {
     return this.replicas.keys();

@@ -3,7 +3,8 @@
  * sync, and whether the batch proves an op id was reused (then it is refused whole). Reads the log; changes nothing:
  * the commit pipeline applies what this returns.
  */
-import { OpIdConflictError } from './errors.js';
+import { ForgedOwnOpError, OpIdConflictError } from './errors.js';
+import type { Horizon } from './horizon.js';
 import { jsonEqual } from './json.js';
 import { compareOps, type Op, opIdString, sameOpContent } from './op.js';
 import type { OpLog } from './oplog.js';
@@ -39,14 +40,29 @@ export interface RemoteBatch {
   readonly completeSummary: boolean;
 }
 
+/** The staging replica's own id and the highest seq it has written under it. */
+export interface OwnId {
+  readonly id: string;
+  readonly seq: number;
+}
+
 /**
  * Picks the new ops of a remote batch, rejecting it whole if any id conflicts. `staged` holds the ops of earlier
- * intents of the same commit group (not yet in the log); `deferred` counts ops left for a later sync.
- * @throws OpIdConflictError when an op id of the batch is already held (or staged) with other content.
+ * intents of the same commit group (not yet in the log); `deferred` counts ops left for a later sync. `own` is the
+ * receiver's identity: an op under it that the receiver does not hold was never written here (forged, or written
+ * by an earlier device under the same id), and a horizon claiming more of its ops than it wrote is forged too.
+ * @throws OpIdConflictError when an op id of the batch is already held (or staged, or summarized) with other content.
+ * @throws ForgedOwnOpError for an op, or a horizon, under the receiver's own id that it never wrote.
  */
-export function stageRemote(log: OpLog, batch: RemoteBatch, staged: OpIdMap | undefined, deferred: { count: number }): Op[] {
+export function stageRemote(log: OpLog, summary: Horizon, batch: RemoteBatch, staged: OpIdMap | undefined, deferred: { count: number }, own: OwnId): Op[] {
   const { ops, horizon } = batch;
-  if (horizon !== undefined) checkHeldUnderHorizon(log, ops, horizon, batch.completeSummary);
+  if (horizon !== undefined) {
+    const claimed = horizon[own.id] ?? 0;
+    if (claimed > own.seq) {
+      throw new ForgedOwnOpError(`the sender's compaction horizon claims ops of this replica (${own.id}) up to seq ${claimed}, but it wrote only ${own.seq}`, { replica: own.id, seq: own.seq + 1, claimed });
+    }
+    checkHeldUnderHorizon(log, ops, horizon, batch.completeSummary);
+  }
   const fresh: Op[] = [];
   // An op above the highest seq this batch already accepted from its replica cannot repeat one of them, so
   // the in-batch index is built only when a batch steps back in seq order (opsSince sends ascending seqs).
@@ -62,13 +78,22 @@ export function stageRemote(log: OpLog, batch: RemoteBatch, staged: OpIdMap | un
       known = mine.get(op.replica, op.seq);
     }
     if (known !== undefined) {
-      if (!sameOpContent(known, op, jsonEqual)) {
-        const id = opIdString(op);
-        throw new OpIdConflictError(`op id ${id} was already used for a different op: replica ${op.replica} reused sequence numbers (restored from a stale backup?)`, { replica: op.replica, seq: op.seq });
-      }
+      if (!sameOpContent(known, op, jsonEqual)) throw conflictOf(op, own);
       continue;
     }
-    if (log.has(op.replica, op.seq)) continue; // compacted: already folded into the snapshot
+    if (log.has(op.replica, op.seq)) {
+      // Compacted: already folded into the snapshot. When the op's id is its key's summarized winner, compare too.
+      const winner = summary.winner(op.key);
+      if (winner !== undefined && winner.seq === op.seq && winner.replica === op.replica && !sameOpContent(winner, op, jsonEqual)) throw conflictOf(op, own);
+      continue;
+    }
+    if (op.replica === own.id) {
+      throw new ForgedOwnOpError(`op ${opIdString(op)} is under this replica's own id, but it never wrote it (it wrote ${own.seq} ops): forged by a peer, or written by an earlier device under this id`, {
+        replica: op.replica,
+        seq: op.seq,
+        wall: op.wall,
+      });
+    }
     // Ops under the sender's horizon are its compacted summary: the gap before them closes when the horizon is adopted.
     const summarized = horizon !== undefined && vvCovers(horizon, op.replica, op.seq);
     if (!summarized && op.seq > (log.heldRange(op.replica)?.contiguous ?? 0) + SEQ_GAP_MAX) {
@@ -83,6 +108,14 @@ export function stageRemote(log: OpLog, batch: RemoteBatch, staged: OpIdMap | un
   // make a later batch of the same group look like a duplicate (or a conflict) of ops never applied.
   if (staged !== undefined) for (const op of fresh) staged.set(op);
   return fresh;
+}
+
+function conflictOf(op: Op, own: OwnId): OpIdConflictError {
+  const mine = op.replica === own.id;
+  return new OpIdConflictError(
+    `op id ${opIdString(op)} was already used for a different op: replica ${op.replica} reused sequence numbers (restored from a stale backup?${mine ? ' This is our own id: forged by a peer, or written by an earlier device under it' : ''})`,
+    { replica: op.replica, seq: op.seq, ...(mine ? { own: true } : {}) },
+  );
 }
 
 /**

@@ -3,10 +3,22 @@
  * a single serialized commit path; reads come from the materialized state and
  * never wait for the writer.
  */
+import type { ReplicaAlert } from './alerts.js';
 import { type Clock, systemClock } from './clock.js';
-import { type ApplyResult, type BatchIntent, type ChangeEvent, CommitPipeline, type CompactResult, type OpsEvent, type ReplicaData, type SingleIntent, type ValidInput } from './commit-pipeline.js';
-import { InvalidArgumentError, InvalidKeyError, MalformedOpError, ReplicaClosedError } from './errors.js';
-import { type HlcTimestamp, HybridLogicalClock } from './hlc.js';
+import {
+  type ApplyResult,
+  type BatchIntent,
+  type ChangeEvent,
+  CommitPipeline,
+  type CompactResult,
+  type OpsEvent,
+  type ReplicaData,
+  type RotationResult,
+  type SingleIntent,
+  type ValidInput,
+} from './commit-pipeline.js';
+import { ClockDriftError, InvalidArgumentError, InvalidKeyError, MalformedOpError, ReplicaClosedError } from './errors.js';
+import { type HlcTimestamp, HybridLogicalClock, MAX_DRIFT_MS_DEFAULT, WALL_MAX } from './hlc.js';
 import { Horizon } from './horizon.js';
 import { type JsonValue, toJsonValue } from './json.js';
 import { MemoryStorage } from './memory-storage.js';
@@ -18,7 +30,8 @@ import type { Snapshot, Storage, StoredLog } from './storage.js';
 import { historyOf, type StatePoint, stateAt } from './time-travel.js';
 import { validateVersionVector, type VersionVector, vvCovers, vvDominates } from './version-vector.js';
 
-export type { ApplyResult, ChangeEvent, CompactResult, OpsEvent } from './commit-pipeline.js';
+export type { ReplicaAlert, RotationReason } from './alerts.js';
+export type { ApplyResult, ChangeEvent, CompactResult, OpsEvent, RotationResult } from './commit-pipeline.js';
 export { KEY_LENGTH_MAX } from './op.js';
 export { SEQ_GAP_MAX } from './remote-staging.js';
 export type { StatePoint } from './time-travel.js';
@@ -45,6 +58,12 @@ export interface ReplicaOptions {
    * See docs/core.md, "Automatic compaction".
    */
   readonly heldOpsMax?: number;
+  /**
+   * How far ahead of this device's clock an op's wall time may be, in ms. Remote ops beyond it are refused
+   * (`ClockDriftError`, the batch whole), and so are local writes once this device's clock went back further than
+   * this behind times it already used. Default 300,000 (5 minutes).
+   */
+  readonly maxDriftMs?: number;
 }
 
 /** The default of {@link ReplicaOptions.heldOpsMax}. */
@@ -90,16 +109,24 @@ export class Replica {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    /** This replica's id. */
-    readonly replicaId: string,
+    replicaId: string,
     private readonly storage: Storage,
     clock: Clock,
+    random: Random,
     private readonly historyOpsRetained: number,
-    limits: { pendingOpsMax: number; groupOpsMax: number },
+    limits: { pendingOpsMax: number; groupOpsMax: number; maxDriftMs: number },
     heldOpsMax: number,
   ) {
-    this.data = { replicaId, log: new OpLog(), state: new MaterializedState(), summary: new Horizon(), hlc: new HybridLogicalClock(clock) };
-    this.pipeline = new CommitPipeline(this.data, storage, limits, { heldOpsMax, retainOps: historyOpsRetained });
+    this.data = { replicaId, log: new OpLog(), state: new MaterializedState(), summary: new Horizon(), hlc: new HybridLogicalClock(clock, undefined, limits.maxDriftMs) };
+    this.pipeline = new CommitPipeline(this.data, storage, limits, random, { heldOpsMax, retainOps: historyOpsRetained });
+  }
+
+  /**
+   * The id this replica writes under. It changes only when the replica finds that someone else wrote, or claims,
+   * ops under it (see {@link subscribeAlerts}: an `identity-rotated` alert) or on {@link rotateIdentity}.
+   */
+  get replicaId(): string {
+    return this.data.replicaId;
   }
 
   /**
@@ -133,12 +160,15 @@ export class Replica {
     const heldOpsMax =
       options.heldOpsMax === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : positiveInt(options.heldOpsMax, Math.max(HELD_OPS_MAX_DEFAULT, 2 * historyOpsRetained), 'heldOpsMax');
     if (heldOpsMax <= historyOpsRetained) throw new InvalidArgumentError(`heldOpsMax (${heldOpsMax}) must be above historyOpsRetained (${historyOpsRetained})`);
+    const maxDriftMs = options.maxDriftMs ?? MAX_DRIFT_MS_DEFAULT;
+    if (!Number.isSafeInteger(maxDriftMs) || maxDriftMs < 0 || maxDriftMs > WALL_MAX) throw new InvalidArgumentError(`maxDriftMs must be an integer from 0 to ${WALL_MAX}`);
     const replica = new Replica(
       replicaId,
       storage,
       options.clock ?? systemClock,
+      random,
       historyOpsRetained,
-      { pendingOpsMax: positiveInt(options.pendingOpsMax, 65_536, 'pendingOpsMax'), groupOpsMax: positiveInt(options.groupOpsMax, 16_384, 'groupOpsMax') },
+      { pendingOpsMax: positiveInt(options.pendingOpsMax, 65_536, 'pendingOpsMax'), groupOpsMax: positiveInt(options.groupOpsMax, 16_384, 'groupOpsMax'), maxDriftMs },
       heldOpsMax,
     );
     if (rotate) replica.rotatedFrom = stored.meta?.replicaId;
@@ -287,6 +317,35 @@ export class Replica {
   }
 
   /**
+   * Listens to alerts: ops refused for a lying clock, a forged or reused op id, ops too far past a gap, and a move
+   * to a fresh replica id. Each carries its typed error. Returns the unsubscribe function.
+   * @example
+   * replica.subscribeAlerts((alert) => { if (alert.type === 'clock-drift') showClockWarning(alert.error.message); });
+   */
+  subscribeAlerts(listener: (alert: ReplicaAlert) => void): () => void {
+    this.assertOpen();
+    this.pipeline.alertListeners.add(listener);
+    return () => void this.pipeline.alertListeners.delete(listener);
+  }
+
+  /**
+   * Moves this replica to a fresh random id, if it still writes under `expectedId` (its current id by default):
+   * what a sync session does when a peer proves that someone else wrote, or claims, ops under this id. The winning
+   * writes under the old id from `reissueFromSeq` on are written again under the new one, so they reach peers that
+   * hold a forged op under one of those ids. Ops under the old id stay in the log, as ops of another replica.
+   */
+  rotateIdentity(options: { readonly expectedId?: string; readonly reissueFromSeq?: number; readonly reason?: 'forged-own-op' | 'own-id-conflict' | 'requested' } = {}): Promise<RotationResult> {
+    try {
+      this.assertOpen();
+      const reissueFromSeq = options.reissueFromSeq ?? Number.POSITIVE_INFINITY;
+      if (!(reissueFromSeq >= 1)) throw new InvalidArgumentError('reissueFromSeq must be a sequence number');
+      return this.pipeline.submit<RotationResult>({ kind: 'rotate', expectedId: options.expectedId ?? this.data.replicaId, reason: options.reason ?? 'requested', reissueFromSeq }, 1, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Resolves once fewer than `pendingOpsMax` ops wait for the writer (backpressure for pipelined writers).
    * A writer that awaits each `set` is paced by storage already; one that fires many writes without
    * awaiting them awaits `ready()` before each, so its backlog, and memory, stays bounded.
@@ -347,9 +406,28 @@ export class Replica {
   async applyRemote(ops: readonly unknown[], options: { readonly horizon?: VersionVector; readonly completeSummary?: boolean } = {}): Promise<ApplyResult> {
     this.assertOpen();
     if (!Array.isArray(ops)) throw new MalformedOpError('applyRemote takes an array of ops');
-    const valid = ops.map((op, index) => validateOp(op, index));
+    // One clock reading per batch, one comparison per op: nothing stamped beyond it is merged.
+    const limitWall = this.data.hlc.driftLimit();
+    const valid: Op[] = new Array(ops.length);
+    for (let i = 0; i < ops.length; i++) {
+      const op = validateOp(ops[i], i);
+      if (op.wall > limitWall) throw this.driftRefusal(op, limitWall);
+      valid[i] = op;
+    }
     const horizon = options.horizon === undefined ? undefined : validateVersionVector(options.horizon);
     return this.pipeline.submit<ApplyResult>({ kind: 'remote', ops: valid, horizon, completeSummary: options.completeSummary === true }, valid.length);
+  }
+
+  /** The typed refusal of a remote op stamped past `limitWall`, told to alert listeners. */
+  private driftRefusal(op: Op, limitWall: number): ClockDriftError {
+    const { maxDriftMs } = this.data.hlc;
+    const nowMs = limitWall - maxDriftMs;
+    const error = new ClockDriftError(
+      `op ${op.replica}:${op.seq} is stamped ${op.wall} ms, ${op.wall - nowMs} ms ahead of this device's clock (${nowMs} ms); the bound is ${maxDriftMs} ms: the batch is refused (it becomes acceptable in ${op.wall - limitWall} ms)`,
+      { origin: 'remote', replica: op.replica, seq: op.seq, wall: op.wall, nowMs, maxDriftMs, limitWall, waitMs: op.wall - limitWall },
+    );
+    this.pipeline.alert({ type: 'clock-drift', origin: 'remote', error });
+    return error;
   }
 
   // ---- history ------------------------------------------------------------
@@ -368,6 +446,12 @@ export class Replica {
   stateAt(point: StatePoint): Map<string, JsonValue> {
     this.assertOpen();
     return stateAt(this.data, point);
+  }
+
+  /** True when this replica holds (or compacted) ops of `replica`: sync sessions budget the ids peers introduce. */
+  knowsReplica(replica: string): boolean {
+    this.assertOpen();
+    return this.data.log.knows(replica);
   }
 
   /** The op with id (replica, seq) if it is held individually (not compacted away), for sync consistency checks. */

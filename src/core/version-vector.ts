@@ -3,7 +3,7 @@
  * Plain frozen objects, so they serialize as JSON unchanged.
  */
 import { MalformedOpError } from './errors.js';
-import { REPLICA_ID_LENGTH_MAX } from './op.js';
+import { REPLICA_ID_LENGTH_MAX, SEQ_MAX } from './op.js';
 
 /** Replica id -> highest sequence number s such that ops 1..s of that replica are all held. */
 export type VersionVector = Readonly<Record<string, number>>;
@@ -51,7 +51,7 @@ export function validateVersionVector(input: unknown): VersionVector {
   const out: Record<string, number> = {};
   for (const [replica, seq] of Object.entries(input)) {
     if (replica.length === 0 || replica.length > REPLICA_ID_LENGTH_MAX) throw new MalformedOpError('version vector has an invalid replica id', { replica });
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw new MalformedOpError(`version vector entry for ${replica} is not a sequence number`, { replica });
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > SEQ_MAX) throw new MalformedOpError(`version vector entry for ${replica} is not a sequence number`, { replica });
     if (seq > 0) out[replica] = seq;
   }
   return Object.freeze(out);

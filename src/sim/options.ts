@@ -77,6 +77,11 @@ export interface SimOptions {
   readonly wipeMode: 'new-id' | 'same-id';
   /** Interval of the "equal version vectors imply equal states" check, ms. */
   readonly vvCheckIntervalMs: number;
+  /**
+   * Every replica's `maxDriftMs`. By default {@link driftBoundMs}: wide enough that no skew or jump the run draws
+   * makes an honest replica refuse another's ops (those faults model clocks that are wrong within tolerance).
+   */
+  readonly maxDriftMs?: number;
   readonly bug?: SimBug;
 }
 
@@ -146,6 +151,19 @@ export function validateOptions(options: SimOptions): void {
     if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidArgumentError(`${name} must be a probability in [0, 1]`);
   }
   if (!(options.delayMsMax >= options.delayMsMin && options.delayMsMin >= 0)) throw new InvalidArgumentError('delayMsMin..delayMsMax must be a valid range');
+}
+
+/** The largest offset from virtual time an honest node's clock reaches: its initial skew plus its jumps, clamped. */
+export function clockErrorMsMax(options: SimOptions): number {
+  return options.clockSkewMsMax + options.clockJumpMsMax;
+}
+
+/**
+ * The replicas' drift bound: two honest clocks differ by at most twice {@link clockErrorMsMax}, and an HLC runs ahead
+ * of its own clock by no more than that either, so nothing an honest replica writes is ever refused; 5 minutes on top.
+ */
+export function driftBoundMs(options: SimOptions): number {
+  return options.maxDriftMs ?? 2 * clockErrorMsMax(options) + 300_000;
 }
 
 /** True when fault `name` is on. */

@@ -15,7 +15,7 @@
 import { type ConvergenceHost, ConvergenceWatch } from './convergence-watch.js';
 import { EventQueue } from './event-queue.js';
 import { SimNetwork } from './network.js';
-import type { SimOptions } from './options.js';
+import { clockErrorMsMax, type SimOptions } from './options.js';
 import { type Action, type FaultAction, makePlan, type Plan } from './plan.js';
 import { Prng } from './prng.js';
 import type { SimProcess } from './process.js';
@@ -133,7 +133,10 @@ export abstract class SimRun<N extends SimProcess> implements ConvergenceHost {
       pause: (action) => this.nodeAt(action.node).pause(),
       resume: (action) => this.nodeAt(action.node).resume(),
       'clock-jump': (action) => {
-        this.nodeAt(action.node).skewMs += action.deltaMs;
+        // Clamped: an honest clock is wrong by at most clockErrorMsMax (a clock beyond it is a liar's).
+        const node = this.nodeAt(action.node);
+        const bound = clockErrorMsMax(this.options);
+        node.skewMs = Math.max(-bound, Math.min(bound, node.skewMs + action.deltaMs));
       },
     };
   }

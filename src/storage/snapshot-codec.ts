@@ -10,6 +10,7 @@
  */
 import { opsFromWire, opsToWire } from '../core/codec.js';
 import { DecodeError } from '../core/errors.js';
+import { isValidTimestamp } from '../core/hlc.js';
 import { JSON_DEPTH_MAX, type JsonValue } from '../core/json.js';
 import { KEY_LENGTH_MAX, type Op, REPLICA_ID_LENGTH_MAX, SEQ_MAX } from '../core/op.js';
 import type { Snapshot, StorageMeta } from '../core/storage.js';
@@ -118,7 +119,7 @@ export function decodeSnapshotPayload(bytes: Uint8Array): Snapshot {
     const replica = replicas[tagged >>> 1];
     if (replica === undefined) throw new DecodeError(`snapshot op ${i} names no known replica`, { index: i });
     if (seq < 1 || seq > SEQ_MAX) throw new DecodeError(`snapshot op ${i} has sequence number ${seq}`, { index: i });
-    if (!Number.isSafeInteger(wall) || wall < 0 || !Number.isSafeInteger(logical) || logical < 0) throw new DecodeError(`snapshot op ${i} has no valid timestamp`, { index: i });
+    if (!isValidTimestamp(wall, logical)) throw new DecodeError(`snapshot op ${i} has no valid timestamp`, { index: i });
     if (keyLength === 0 || keyLength > KEY_LENGTH_MAX || (keys === undefined && keyAt + keyLength > joined.length)) {
       throw new DecodeError(`snapshot op ${i} has no valid key`, { index: i });
     }
@@ -208,7 +209,7 @@ function freezeParsed(value: JsonValue, depth: number): JsonValue {
 
 function validateClock(clock: { wall?: unknown; logical?: unknown } | undefined): Snapshot['clock'] {
   const { wall, logical } = clock ?? {};
-  if (!Number.isSafeInteger(wall) || !Number.isSafeInteger(logical) || (wall as number) < 0 || (logical as number) < 0) throw new DecodeError('snapshot clock is not an HLC timestamp');
+  if (!isValidTimestamp(wall, logical)) throw new DecodeError('snapshot clock is not an HLC timestamp');
   return { wall: wall as number, logical: logical as number };
 }
 

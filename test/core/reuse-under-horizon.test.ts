@@ -6,7 +6,7 @@
  * its key (soak seed 20024 was the case where nothing noticed).
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock, OpIdConflictError, Replica } from '../../src/index.js';
+import { ForgedOwnOpError, ManualClock, OpIdConflictError, Replica } from '../../src/index.js';
 
 async function open(replicaId: string, clock: ManualClock): Promise<Replica> {
   return Replica.open({ replicaId, clock });
@@ -34,15 +34,20 @@ describe('reused op ids under a peer compaction horizon', () => {
     const recreated = await open('x', clock);
     const reused = await recreated.set('k1', 'new');
     expect([reused.replica, reused.seq]).toEqual(['x', 1]);
-    const error = await recreated.applyRemote(summary, { horizon }).catch((e: unknown) => e);
+    // A third replica got the re-created device's op, then the peer's summary.
+    const receiver = await open('r', clock);
+    await receiver.applyRemote([reused]);
+    const error = await receiver.applyRemote(summary, { horizon }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpIdConflictError);
     expect(error).toMatchObject({ details: { replica: 'x', seq: 1 } });
     // Nothing of the rejected batch was applied, and the horizon did not move.
-    expect(recreated.horizon()).toEqual({});
-    expect(recreated.get('k1')).toBe('new');
-    expect(recreated.get('k2')).toBeUndefined();
-    expect(recreated.versionVector()).toEqual({ x: 1 });
-    await Promise.all([original.close(), peer.close(), recreated.close()]);
+    expect(receiver.horizon()).toEqual({});
+    expect(receiver.get('k1')).toBe('new');
+    expect(receiver.get('k2')).toBeUndefined();
+    expect(receiver.versionVector()).toEqual({ x: 1 });
+    // The re-created device itself sees a horizon claiming more of its own ops than it wrote.
+    await expect(recreated.applyRemote(summary, { horizon })).rejects.toBeInstanceOf(ForgedOwnOpError);
+    await Promise.all([original.close(), peer.close(), recreated.close(), receiver.close()]);
   });
 
   it('rejects it too when the held op has a key the whole summary lacks, and only for a whole summary', async () => {
@@ -52,11 +57,12 @@ describe('reused op ids under a peer compaction horizon', () => {
     const { summary, horizon } = await compactedPeer(clock, first);
     expect(summary.map((op) => op.seq)).toEqual([2]);
     const recreated = await open('x', clock);
-    await recreated.set('elsewhere', 1);
-    await expect(recreated.applyRemote(summary, { horizon, completeSummary: true })).rejects.toBeInstanceOf(OpIdConflictError);
+    const receiver = await open('r', clock);
+    await receiver.applyRemote([await recreated.set('elsewhere', 1)]);
+    await expect(receiver.applyRemote(summary, { horizon, completeSummary: true })).rejects.toBeInstanceOf(OpIdConflictError);
     // Without the promise that the batch is the whole summary, a missing key proves nothing (see the next test).
-    await recreated.applyRemote(summary, { horizon });
-    expect(recreated.horizon()).toEqual(horizon);
+    await receiver.applyRemote(summary, { horizon });
+    expect(receiver.horizon()).toEqual(horizon);
   });
 
   it('accepts opsSince(vector) from a peer whose summary winners this replica already holds', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryTruncatedError, ManualClock, MemoryStorage, type Op, Replica, SEQ_GAP_MAX } from '../../src/core/index.js';
+import { HistoryTruncatedError, ManualClock, MemoryStorage, type Op, Replica, type ReplicaAlert, SEQ_GAP_MAX, SeqGapError } from '../../src/core/index.js';
 import { errorOf, observe } from './doubles.js';
 
 async function open(id: string, startMs = 1_000, storage = new MemoryStorage()): Promise<{ r: Replica; clock: ManualClock; storage: MemoryStorage }> {
@@ -49,8 +49,14 @@ describe('applyRemote and version vectors', () => {
 
   it('defers ops too far past a gap and counts them', async () => {
     const { r } = await open('me');
-    const result = await r.applyRemote([op('b', 1, 'k', 1), op('b', SEQ_GAP_MAX + 2, 'far', 1)]);
+    const alerts: ReplicaAlert[] = [];
+    r.subscribeAlerts((alert) => alerts.push(alert));
+    const result = await r.applyRemote([op('b', 1, 'k', 1), op('b', SEQ_GAP_MAX + 2, 'far', 1, 20)]);
     expect(result).toEqual({ applied: 1, duplicates: 0, deferred: 1, changed: 1 });
+    // Reported as a typed error: more than the writer could have sent in order.
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ type: 'seq-gap', error: { code: 'SEQ_GAP', details: { replica: 'b', seq: SEQ_GAP_MAX + 2, heldSeq: 0, deferred: 1 } } });
+    expect((alerts[0] as { error: unknown }).error).toBeInstanceOf(SeqGapError);
     expect(r.has('far')).toBe(false);
     expect(r.versionVector()).toEqual({ b: 1 });
   });
@@ -78,7 +84,8 @@ describe('applyRemote and version vectors', () => {
   });
 
   it('an op written after observing a remote op orders after it, even when the local clock is far behind', async () => {
-    const { r: ahead } = await open('ahead', 1_000_000);
+    // Four minutes apart: inside the drift bound (5 minutes by default; test/core/lying-clocks.test.ts goes beyond).
+    const { r: ahead } = await open('ahead', 240_010);
     const { r: behind } = await open('behind', 10);
     const remote = await ahead.set('k', 'remote');
     await behind.applyRemote([remote]);
@@ -89,17 +96,21 @@ describe('applyRemote and version vectors', () => {
     expect(behind.get('k')).toBe('local');
   });
 
-  it('our own ops coming back from a peer (a restored stale backup) are never reused', async () => {
+  it('our own ops coming back from a peer (a restored stale backup) move the replica to a fresh id: no seq is reused', async () => {
     const { r: original } = await open('a');
     const { r: peer } = await open('p');
     await original.set('x', 1);
     await original.set('x', 2);
     await peer.applyRemote(original.opsSince({}));
     const { r: restored } = await open('a'); // same id, empty storage: a stale backup
-    await restored.applyRemote(peer.opsSince(restored.versionVector()));
+    await expect(restored.applyRemote(peer.opsSince(restored.versionVector()))).rejects.toMatchObject({ code: 'FORGED_OWN_OP' });
+    expect(restored.replicaId).not.toBe('a');
+    // Under its new id, the old ops are another replica's: accepted.
+    expect(await restored.applyRemote(peer.opsSince(restored.versionVector()))).toMatchObject({ applied: 2 });
     const next = await restored.set('x', 3);
-    expect(next.seq).toBe(3);
+    expect([next.replica, next.seq]).toEqual([restored.replicaId, 1]);
     expect(await peer.applyRemote([next])).toMatchObject({ applied: 1 });
+    expect(peer.get('x')).toBe(3);
   });
 });
 

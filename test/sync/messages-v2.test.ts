@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { opsToWire } from '../../src/core/codec.js';
 import { DecodeError } from '../../src/core/errors.js';
 import type { Op } from '../../src/core/op.js';
+import { LOGICAL_MAX, WALL_MAX } from '../../src/core/hlc.js';
 import { decodeMessage, encodeMessage, peekEnvelope, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/messages.js';
 import { expectTruncationsAndFlipsHandled } from '../support/frame-damage.js';
 
-const WALL_MAX = Number.MAX_SAFE_INTEGER;
 
 const ops: Op[] = [
   { replica: 'a', seq: 7, wall: 1_764_000_000_000, logical: 0, key: 'user/1', type: 'set', value: { n: 1, tags: ['x', 'ü'], deep: { ok: true } } },
-  { replica: 'b', seq: 4_294_967_294, wall: WALL_MAX, logical: WALL_MAX, key: 'k\u2028\ud83d\ude00', type: 'delete' },
+  { replica: 'b', seq: 4_294_967_294, wall: WALL_MAX, logical: LOGICAL_MAX, key: 'k\u2028\ud83d\ude00', type: 'delete' },
   { replica: 'a', seq: 3, wall: 0, logical: 12_345, key: '"quoted"\\', type: 'set', value: null },
   { replica: 'c'.repeat(128), seq: 1, wall: 5, logical: 1, key: 'x'.repeat(300), type: 'set', value: 'text' },
   { replica: 'a', seq: 8, wall: 1_764_000_000_000, logical: 1, key: 'user/1', type: 'set', value: [1.5, -2e300, false] },
@@ -135,8 +135,8 @@ describe('sync messages, version 2 (binary op block)', () => {
     const opArb = fc.record({
       replica: fc.constantFrom('a', 'bb', 'replica-ü'),
       seq: fc.integer({ min: 1, max: 2 ** 32 - 2 }),
-      wall: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat()),
-      logical: fc.oneof(fc.nat(300), fc.maxSafeNat()),
+      wall: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: WALL_MAX })),
+      logical: fc.oneof(fc.nat(300), fc.integer({ min: 0, max: LOGICAL_MAX })),
       key: fc.string({ minLength: 1, maxLength: 20, unit: 'binary' }),
       set: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }),
     });

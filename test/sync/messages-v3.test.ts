@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/core/errors.js';
 import type { Op } from '../../src/core/op.js';
+import { LOGICAL_MAX, WALL_MAX } from '../../src/core/hlc.js';
 import { decodeMessage, encodeMessage as encodeLatest, SYNC_PROTOCOL_VERSION_KEYED_BLOCK, type SyncMessage } from '../../src/sync/messages.js';
 import { expectTruncationsAndFlipsHandled } from '../support/frame-damage.js';
 
@@ -116,8 +117,8 @@ describe('sync messages, version 3 (key table; still read, and written on reques
       fc.record({
         replica: fc.constantFrom('a', 'bb', 'replica-ü'),
         seq: fc.integer({ min: 1, max: 2 ** 32 - 2 }),
-        wall: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat()),
-        logical: fc.oneof(fc.nat(300), fc.maxSafeNat()),
+        wall: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: WALL_MAX })),
+        logical: fc.oneof(fc.nat(300), fc.integer({ min: 0, max: LOGICAL_MAX })),
         key: keys,
         set: fc.option(fc.jsonValue({ maxDepth: 3 }), { nil: undefined }),
       });

@@ -8,12 +8,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/core/errors.js';
 import type { JsonValue } from '../../src/core/json.js';
+import { LOGICAL_MAX, WALL_MAX } from '../../src/core/hlc.js';
 import type { Op } from '../../src/core/op.js';
 import { decodeMessage, encodeMessage, SYNC_PROTOCOL_VERSION, type SyncMessage } from '../../src/sync/messages.js';
 import { expectTruncationsAndFlipsHandled } from '../support/frame-damage.js';
 
 const encoder = new TextEncoder();
-const WALL_MAX = Number.MAX_SAFE_INTEGER;
 
 /** A version-4 ops frame built by hand: header JSON, then the raw block bytes. */
 function frame(block: number[], header: unknown = { f: 'a', r: ['a'] }): Uint8Array {
@@ -60,7 +60,7 @@ describe('sync messages, version 4', () => {
   it('round-trips odd batches: several replicas, seqs going back, walls 0 and 2^53 - 1, escaped keys, every kind of value', () => {
     const ops: Op[] = [
       { replica: 'a', seq: 7, wall: 1_764_000_000_000, logical: 0, key: 'user/1', type: 'set', value: { n: 1, tags: ['x', 'ü'], deep: { ok: true } } },
-      { replica: 'b', seq: 4_294_967_294, wall: WALL_MAX, logical: WALL_MAX, key: 'k\u2028\ud83d\ude00', type: 'delete' },
+      { replica: 'b', seq: 4_294_967_294, wall: WALL_MAX, logical: LOGICAL_MAX, key: 'k\u2028\ud83d\ude00', type: 'delete' },
       { replica: 'a', seq: 3, wall: 0, logical: 12_345, key: '"quoted"\\', type: 'set', value: null },
       { replica: 'c'.repeat(128), seq: 1, wall: 5, logical: 1, key: 'x'.repeat(300), type: 'set', value: 'text' },
       { replica: 'a', seq: 8, wall: WALL_MAX, logical: 1, key: 'x'.repeat(299) + 'y', type: 'set', value: -(2 ** 52 - 1) },
@@ -167,8 +167,8 @@ describe('sync messages, version 4', () => {
     const opArb = fc.record({
       replica: fc.constantFrom('a', 'bb', 'replica-ü'),
       seq: fc.integer({ min: 1, max: 2 ** 32 - 2 }),
-      wall: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.maxSafeNat(), fc.constant(1_764_000_000_000)),
-      logical: fc.oneof(fc.nat(300), fc.maxSafeNat()),
+      wall: fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: WALL_MAX }), fc.constant(1_764_000_000_000)),
+      logical: fc.oneof(fc.nat(300), fc.integer({ min: 0, max: LOGICAL_MAX })),
       key: fc.oneof(fc.string({ minLength: 1, maxLength: 20, unit: 'binary' }), fc.constantFrom('user/1', 'user/12', 'user/123', 'k', '\ud83d\ude00a')),
       set: fc.option(value, { nil: undefined }),
     });

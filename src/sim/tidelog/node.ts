@@ -12,7 +12,7 @@ import type { Scheduler } from '../../sync/scheduler.js';
 import { SyncSession } from '../../sync/session.js';
 import { decodeMessage, type SyncMessage } from '../../sync/messages.js';
 import { DecodeError } from '../../core/errors.js';
-import type { SimOptions } from '../options.js';
+import { driftBoundMs, type SimOptions } from '../options.js';
 import type { Prng } from '../prng.js';
 import { SimMedium, SimStorage, type RecoveryReport } from './storage.js';
 import type { SimNetwork } from '../network.js';
@@ -88,12 +88,16 @@ export class SimNode extends SimProcess {
     });
     let replica: Replica;
     try {
-      replica = await Replica.open({ replicaId: this.replicaId, storage, clock: this.clock, random: this.prng });
+      replica = await Replica.open({ replicaId: this.replicaId, storage, clock: this.clock, random: this.prng, maxDriftMs: driftBoundMs(this.options) });
     } catch (error) {
       if (incarnation === this.incarnation) this.state = 'down'; // a failed start leaves the device down, for the final heal to retry
       throw error;
     }
     if (incarnation !== this.incarnation) return;
+    // A replica that finds its id forged or reused moves to a fresh one (and writes it to storage): reopen under it.
+    replica.subscribeAlerts((alert) => {
+      if (alert.type === 'identity-rotated' && incarnation === this.incarnation) this.replicaId = alert.to;
+    });
     this.lastRecovery = storage.recovery;
     this.replica = replica;
     this.view = new Map();
