@@ -4,3 +4,6 @@ export { MemoryRoom, MemoryTransport } from './memory-transport.js';
 export { type CancelTimer, ManualScheduler, type Scheduler, systemScheduler } from './scheduler.js';
 export { type SyncError, SyncSession, type SyncSessionOptions, type SyncStatus } from './session.js';
 export type { Transport, TransportListener } from './transport.js';
+export { ReplicaIdBudgetError } from './errors.js';
+export { REPLICA_ID_BUDGET_DEFAULTS, type ReplicaIdBudgetLimits } from './id-budget.js';
+export { syncMetricsText } from './metrics.js';

@@ -15,6 +15,7 @@
  */
 import { opsFromParsedJson } from '../core/codec.js';
 import { DecodeError, MalformedOpError } from '../core/errors.js';
+import { isValidTimestamp } from '../core/hlc.js';
 import { ByteReader, ByteWriter, readOpBlock, writeOpBlock } from './op-block.js';
 import { readOpBlockV4, writeOpBlockV4 } from './op-block-v4.js';
 import type { Op } from '../core/op.js';
@@ -69,7 +70,23 @@ export interface HelloMessage extends Envelope {
    */
   readonly heldPastGaps?: Readonly<Record<string, readonly (readonly [number, number])[]>>;
   readonly replyWanted: boolean;
+  /**
+   * Set when the hello is one part of a larger one, split so that every frame fits the relay's frame limit however
+   * many replica ids exist: part `index` of `count` of the sender's hello `id`. Each part carries the entries of
+   * its own replicas in every field; a receiver acts on the hello once all parts are in (`src/sync/hello-parts.ts`).
+   */
+  readonly part?: HelloPart;
 }
+
+/** Which part of a split hello a frame carries. */
+export interface HelloPart {
+  readonly id: number;
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Most parts of one split hello. */
+export const HELLO_PARTS_MAX = 4096;
 
 /** A bounded batch of ops, all above the sender's horizon or already held by the receiver. */
 export interface OpsMessage extends Envelope {
@@ -119,6 +136,7 @@ export function encodeMessage(message: SyncMessage, version: 3 | 4 = SYNC_PROTOC
       header.tp = message.tips;
       if (message.heldPastGaps !== undefined && Object.keys(message.heldPastGaps).length > 0) header.gx = message.heldPastGaps;
       header.r = message.replyWanted ? 1 : 0;
+      if (message.part !== undefined) header.hp = [message.part.id, message.part.index, message.part.count];
       break;
     case 'ops':
       ops = message.ops;
@@ -158,7 +176,7 @@ export function encodeMessage(message: SyncMessage, version: 3 | 4 = SYNC_PROTOC
 type FieldSpec = Record<SyncMessage['type'], { required: readonly string[]; optional: readonly string[] }>;
 
 const FIELDS_JSON: FieldSpec = {
-  hello: { required: ['f', 'vv', 'h', 'tp', 'r'], optional: ['t', 'gx'] },
+  hello: { required: ['f', 'vv', 'h', 'tp', 'r'], optional: ['t', 'gx', 'hp'] },
   ops: { required: ['f', 'o'], optional: ['t'] },
   snapshot: { required: ['f', 't', 'x', 'i', 'n', 'h', 'o'], optional: [] },
 };
@@ -252,8 +270,9 @@ function buildMessage(type: SyncMessage['type'], fields: Record<string, unknown>
       if (fields.r !== 0 && fields.r !== 1) throw new DecodeError('hello field r must be 0 or 1');
     {
       const versionVector = vvField(fields.vv, 'vv');
-      const hello = { type, ...envelope, versionVector, horizon: vvField(fields.h, 'h'), tips: tipsField(fields.tp, versionVector), replyWanted: fields.r === 1 };
-      return fields.gx === undefined ? hello : { ...hello, heldPastGaps: heldField(fields.gx, versionVector) };
+      const hello: HelloMessage = { type, ...envelope, versionVector, horizon: vvField(fields.h, 'h'), tips: tipsField(fields.tp, versionVector), replyWanted: fields.r === 1 };
+      const held = fields.gx === undefined ? hello : { ...hello, heldPastGaps: heldField(fields.gx, versionVector) };
+      return fields.hp === undefined ? held : { ...held, part: helloPartField(fields.hp) };
     }
     case 'ops':
       return { type, ...envelope, ops: readOps() };
@@ -318,7 +337,7 @@ function tipsField(value: unknown, versionVector: VersionVector): Record<string,
   const tips: Record<string, readonly [number, number]> = {};
   for (const [replica, tip] of Object.entries(value)) {
     if (versionVector[replica] === undefined) throw new DecodeError(`hello tip for ${replica} has no version vector entry`, { field: 'tp' });
-    if (!Array.isArray(tip) || tip.length !== 2 || !tip.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) {
+    if (!Array.isArray(tip) || tip.length !== 2 || !isValidTimestamp(tip[0], tip[1])) {
       throw new DecodeError(`hello tip for ${replica} must be [wall, logical]`, { field: 'tp' });
     }
     tips[replica] = [tip[0] as number, tip[1] as number];
@@ -343,6 +362,12 @@ function heldField(value: unknown, versionVector: VersionVector): Record<string,
     });
   }
   return out;
+}
+
+function helloPartField(value: unknown): HelloPart {
+  if (!Array.isArray(value) || value.length !== 3) throw new DecodeError('hello field hp must be [id, index, count]', { field: 'hp' });
+  const count = intField(value[2], 'hp', 2, HELLO_PARTS_MAX);
+  return { id: intField(value[0], 'hp', 0, Number.MAX_SAFE_INTEGER), index: intField(value[1], 'hp', 0, count - 1), count };
 }
 
 function intField(value: unknown, name: string, min: number, max: number): number {

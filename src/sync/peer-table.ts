@@ -4,6 +4,7 @@
  * room that churns through ids (every reincarnation of a device adds one) never stops tracking live peers.
  */
 import type { VersionVector } from '../core/version-vector.js';
+import type { PendingHello } from './hello-parts.js';
 import type { PendingTransfer } from './snapshot-transfer.js';
 import type { CancelTimer } from './scheduler.js';
 
@@ -13,6 +14,8 @@ export interface PeerState {
   /** When a frame of this peer was last handled (the eviction order). */
   lastHeardMs: number;
   transfer: PendingTransfer | undefined;
+  /** The parts of a split hello received so far. */
+  hello: PendingHello | undefined;
   /** What the peer said it holds in its latest hello. */
   versionVector: VersionVector | undefined;
   /** The snapshot transfer last sent to this peer, and when. */
@@ -31,6 +34,8 @@ export interface PeerState {
   pushFloor: number;
   /** The highest entry for our replica that the peer's hellos have shown so far. */
   pushSeen: number;
+  /** The highest of our own seqs this peer showed with our content (its tip matched, or it was below our tip). */
+  ownConfirmed: number;
 }
 
 /** Peers by replica id, in first-heard order, at most `peersMax` of them. */
@@ -63,12 +68,14 @@ export class PeerTable {
         lastHelloSentMs: Number.NEGATIVE_INFINITY,
         lastHeardMs: nowMs,
         transfer: undefined,
+        hello: undefined,
         versionVector: undefined,
         sent: undefined,
         snapshotSent: undefined,
         askTimer: undefined,
         pushFloor: pushFloor(),
         pushSeen: 0,
+        ownConfirmed: 0,
       };
       this.peers.set(id, peer);
     }

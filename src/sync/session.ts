@@ -5,16 +5,21 @@
  * as they happen. A peer behind the sender's compaction horizon gets the
  * horizon summary as a multi-part snapshot transfer that is applied whole.
  */
-import { InvalidArgumentError, OpIdConflictError, ReplicaClosedError, TidelogError } from '../core/errors.js';
+import { ClockDriftError, ForgedOwnOpError, InvalidArgumentError, OpIdConflictError, ReplicaClosedError, SeqGapError, TidelogError } from '../core/errors.js';
 import type { Op } from '../core/op.js';
 import type { ApplyResult, OpsEvent, Replica } from '../core/replica.js';
 import { type VersionVector, vvCovers, vvDominates, vvMerge } from '../core/version-vector.js';
 import { heldRanges, isHeld, opsAhead, streamsAdvanced } from './answer-window.js';
+import { ReplicaIdBudgetError } from './errors.js';
+import { addHelloPart, helloFrames } from './hello-parts.js';
+import { REPLICA_ID_BUDGET_DEFAULTS, ReplicaIdBudget, type ReplicaIdBudgetLimits } from './id-budget.js';
 import { decodeMessage, encodeMessage, type HelloMessage, MessageType, type OpsMessage, peekEnvelope, SNAPSHOT_PARTS_MAX, type SnapshotMessage, type SyncMessage } from './messages.js';
 import { type PeerState, PeerTable } from './peer-table.js';
 import { PushLog } from './push-log.js';
+import { mergeRanges, RefusedOps } from './refusals.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import { addSnapshotPart, SnapshotCutter, type SnapshotParts } from './snapshot-transfer.js';
+import { TransferSlots } from './transfer-slots.js';
 import type { Transport } from './transport.js';
 
 /** Options of a {@link SyncSession}. */
@@ -39,6 +44,17 @@ export interface SyncSessionOptions {
   readonly resendAfterMs?: number;
   /** Most peers remembered; when full, the one heard from least recently is dropped. Default 1,024. */
   readonly peersMax?: number;
+  /**
+   * Largest hello frame, in bytes: a larger hello (thousands of replica ids) goes as parts, so it fits a relay's
+   * frame limit (1 MiB by default). Default 256 KiB.
+   */
+  readonly helloBytesMax?: number;
+  /** Snapshot transfers and split hellos buffered at once, from all peers together; past it the stalest is dropped. Default 8. */
+  readonly transfersMax?: number;
+  /** Bytes of frames those buffers may hold together; past it the stalest is dropped. Default 256 MiB. */
+  readonly transferBytesMax?: number;
+  /** How many replica ids new to this replica peers may introduce, per peer and in all, per minute (see `id-budget.ts`). */
+  readonly replicaIdBudget?: Partial<ReplicaIdBudgetLimits>;
   /**
    * Decodes frames; {@link decodeMessage} by default. The simulator passes a memoized one so the
    * receivers of one broadcast frame share a single decode (same bytes, same strict checks).
@@ -81,20 +97,32 @@ export interface SyncStatus {
   readonly opIdConflicts: number;
   /** Every other rejected batch (storage failures and the like). */
   readonly applyFailures: number;
+  /** Ops refused for now because they were stamped more than the replica's `maxDriftMs` ahead of its clock. */
+  readonly clockDriftRefusals: number;
+  /** Ops refused for now because their sender introduced more new replica ids than its budget allows. */
+  readonly replicaIdRefusals: number;
+  /** Ops not stored because they lay more than `SEQ_GAP_MAX` past what this replica holds of their writer. */
+  readonly opsDeferred: number;
+  /** Times a peer sent, or claimed to hold, ops under this replica's own id that it never wrote (or with other content). */
+  readonly forgedOwnOps: number;
   /**
-   * True once a peer proved that this replica's own id was used for other ops
-   * (this device was restored from a stale backup, or re-created under an old id).
-   * A fenced session sends no more ops, so the conflicting writes spread no further.
+   * Times this replica moved to a fresh id because its old one was forged or reused (a restore, a re-created
+   * device, an attack): it keeps syncing under the new id instead of going silent.
    */
-  readonly fenced: boolean;
+  readonly identityRotations: number;
+  /** Snapshot transfers and split hellos dropped to stay within `transfersMax` / `transferBytesMax`. */
+  readonly transfersEvicted: number;
   /** The latest rejection. */
   readonly lastError?: SyncError;
 }
 
+/** Codes with a counter of their own in {@link SyncStatus} (every other rejection counts as an apply failure). */
+const COUNTED_ELSEWHERE = new Set(['DECODE_FAILED', 'CLOCK_DRIFT', 'REPLICA_ID_BUDGET', 'SEQ_GAP', 'FORGED_OWN_OP']);
+
 /** Room for the envelope around the op batch in an ops frame (header, sender and recipient ids). */
 const FRAME_OVERHEAD_BYTES = 320;
 
-type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'fenced'>]: number };
+type Counters = { -readonly [K in keyof Omit<SyncStatus, 'connected' | 'peersSeen' | 'lastError' | 'transfersEvicted'>]: number };
 
 /** Runs the sync protocol for one replica over one transport. */
 export class SyncSession {
@@ -119,17 +147,28 @@ export class SyncSession {
     framesMalformed: 0,
     opIdConflicts: 0,
     applyFailures: 0,
+    clockDriftRefusals: 0,
+    replicaIdRefusals: 0,
+    opsDeferred: 0,
+    forgedOwnOps: 0,
+    identityRotations: 0,
   };
   private lastError: SyncError | undefined;
   private connected = false;
-  private fenced = false;
   private running = false;
   private unsubscribe: (() => void) | undefined;
   private cancelTick: CancelTimer | undefined;
   private roundRobin = 0;
   private lastRepairHelloMs = Number.NEGATIVE_INFINITY;
-  private readonly pushes: PushLog;
+  private pushes: PushLog;
   private readonly snapshots: SnapshotCutter;
+  /** The replica id this session's push and peer bookkeeping is about (the replica may move to a fresh one). */
+  private identity: string;
+  private readonly helloBytesMax: number;
+  private nextHelloId = 0;
+  private readonly refusals = new RefusedOps();
+  private readonly idBudget: ReplicaIdBudget;
+  private readonly slots: TransferSlots;
 
   constructor(
     private readonly replica: Replica,
@@ -144,8 +183,14 @@ export class SyncSession {
     this.helloBackoffMs = nonNegative(options.helloBackoffMs, 100, 'helloBackoffMs');
     this.peers = new PeerTable(positive(options.peersMax, 1_024, 'peersMax'));
     this.resendAfterMs = nonNegative(options.resendAfterMs, 1_000, 'resendAfterMs');
-    this.pushes = new PushLog(replica.replicaId, this.resendAfterMs);
+    this.identity = replica.replicaId;
+    this.pushes = new PushLog(this.identity, this.resendAfterMs);
     this.snapshots = new SnapshotCutter(this.batchOpsMax, this.batchBytesMax);
+    this.helloBytesMax = positive(options.helloBytesMax, 256 * 1024, 'helloBytesMax');
+    this.slots = new TransferSlots(positive(options.transfersMax, 8, 'transfersMax'), positive(options.transferBytesMax, 256 * 1024 * 1024, 'transferBytesMax'));
+    const budget = { ...REPLICA_ID_BUDGET_DEFAULTS, ...options.replicaIdBudget };
+    for (const [name, value] of Object.entries(budget)) positive(value, 1, `replicaIdBudget.${name}`);
+    this.idBudget = new ReplicaIdBudget(budget, this.scheduler.now());
   }
 
   /** Attaches to the transport and the replica; runs anti-entropy whenever the transport comes up. */
@@ -191,7 +236,7 @@ export class SyncSession {
 
   /** Counters and the latest error. */
   status(): SyncStatus {
-    const base = { connected: this.connected, fenced: this.fenced, peersSeen: this.peers.ids(), ...this.counters };
+    const base = { connected: this.connected, peersSeen: this.peers.ids(), ...this.counters, transfersEvicted: this.slots.evicted };
     return this.lastError === undefined ? base : { ...base, lastError: this.lastError };
   }
 
@@ -221,6 +266,7 @@ export class SyncSession {
 
   private onCommit(event: OpsEvent): void {
     if (event.origin !== 'local' || !this.connected) return;
+    this.followIdentity();
     const pushed: Op[] = [];
     this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY, pushed);
     const last = pushed[pushed.length - 1];
@@ -246,7 +292,7 @@ export class SyncSession {
     if (message.from === this.replica.replicaId) return;
     if (message.to !== undefined && message.to !== this.replica.replicaId) {
       // Overheard hellos still tell what their sender holds: the tick uses it to ask a peer that has something.
-      if (message.type === 'hello') {
+      if (message.type === 'hello' && message.part === undefined) {
         const peer = this.peer(message.from);
         if (peer !== undefined) peer.versionVector = message.versionVector;
       }
@@ -256,18 +302,37 @@ export class SyncSession {
     this.counters.bytesReceived += bytes.length;
     const peer = this.peer(message.from);
     try {
-      if (message.type === 'hello') this.onHello(message, peer);
+      if (message.type === 'hello') this.onHelloPart(message, peer, bytes.length);
       else if (message.type === 'ops') this.onOps(message, peer);
-      else this.onSnapshot(message, peer);
+      else this.onSnapshot(message, peer, bytes.length);
     } catch (error) {
       // The replica was closed under us, or an invariant broke: report, never throw into the transport.
       this.report(error, message.from);
     }
   }
 
+  /** A hello, or a part of a split one: the whole hello is acted on once every part is in. */
+  private onHelloPart(message: HelloMessage, peer: PeerState, bytes: number): void {
+    if (message.part === undefined) {
+      this.onHello(message, peer);
+      return;
+    }
+    const before = peer.hello;
+    const whole = addHelloPart(peer, message);
+    if (before !== undefined && before !== peer.hello) this.slots.done(before);
+    const pending = peer.hello;
+    if (pending !== undefined) {
+      this.slots.hold(pending, bytes, this.scheduler.now(), () => {
+        if (peer.hello === pending) peer.hello = undefined;
+      });
+    }
+    if (whole !== undefined) this.onHello(whole, peer);
+  }
+
   private onHello(message: HelloMessage, peer: PeerState | undefined): void {
+    this.followIdentity();
     if (peer !== undefined) peer.versionVector = message.versionVector;
-    this.checkTips(message);
+    this.checkTips(message, peer);
     const mine = this.replica.versionVector();
     this.sendMissing(message.from, message.versionVector, message.heldPastGaps);
     const behind = !vvDominates(mine, message.versionVector);
@@ -286,33 +351,92 @@ export class SyncSession {
     });
   }
 
-  private onSnapshot(message: SnapshotMessage, peer: PeerState | undefined): void {
+  private onSnapshot(message: SnapshotMessage, peer: PeerState, bytes: number): void {
     this.counters.opsReceived += message.ops.length;
-    if (peer === undefined) return;
+    const before = peer.transfer;
     const whole = addSnapshotPart(peer, message);
+    // The buffered parts count against the bound every peer shares (made-up senders must not fill the heap).
+    if (before !== undefined && before !== peer.transfer) this.slots.done(before);
+    const pending = peer.transfer;
+    if (pending !== undefined) {
+      this.slots.hold(pending, bytes, this.scheduler.now(), () => {
+        if (peer.transfer === pending) peer.transfer = undefined;
+      });
+    }
     if (whole !== undefined) this.apply(message.from, whole.ops, whole.horizon, () => this.askForMissing(message.from, peer));
   }
 
-  /** Compares the peer's tips with the ops held under the same ids: a mismatch is a reused id. */
-  private checkTips(message: HelloMessage): void {
+  /**
+   * Compares the peer's tips with the ops held under the same ids: a mismatch is a reused id. Under our own id, and
+   * for a vector claiming more of our ops than we wrote, someone else wrote ops under it (a forgery, or an earlier
+   * device under this id): the replica moves to a fresh id (writing again what the peer may lack), rather than
+   * writing on into ids the peer refuses.
+   */
+  private checkTips(message: HelloMessage, peer: PeerState | undefined): void {
+    const me = this.replica.replicaId;
+    let ownConflict: number | undefined;
     for (const [replica, [wall, logical]] of Object.entries(message.tips)) {
       const seq = message.versionVector[replica] as number;
       const held = this.replica.opById(replica, seq);
       if (held === undefined || (held.wall === wall && held.logical === logical)) continue;
-      if (replica === this.replica.replicaId) this.fenced = true;
+      if (replica === me) ownConflict = seq;
       this.report(
         new OpIdConflictError(
-          `op id ${replica}:${seq} is held here and at ${message.from} with different content: replica ${replica} reused sequence numbers (restored from a stale backup?)${replica === this.replica.replicaId ? '; this session stops sending ops' : ''}`,
+          `op id ${replica}:${seq} is held here and at ${message.from} with different content: replica ${replica} reused sequence numbers (restored from a stale backup?)${replica === me ? '; this replica moves to a fresh id' : ''}`,
           { replica, seq, peer: message.from },
         ),
         message.from,
       );
     }
+    const claimed = message.versionVector[me] ?? 0;
+    const written = this.replica.versionVector()[me] ?? 0;
+    const confirmed = peer?.ownConfirmed ?? 0;
+    if (ownConflict !== undefined) {
+      this.counters.forgedOwnOps += 1;
+      this.rotate('own-id-conflict', Math.min(ownConflict, confirmed + 1));
+    } else if (claimed > written) {
+      this.counters.forgedOwnOps += 1;
+      this.report(new ForgedOwnOpError(`${message.from} claims to hold ops of this replica (${me}) up to seq ${claimed}, but it wrote only ${written}: this replica moves to a fresh id`, { replica: me, seq: written + 1, claimed, peer: message.from }), message.from);
+      this.rotate('forged-own-op', confirmed + 1);
+    } else if (peer !== undefined && claimed > peer.ownConfirmed) {
+      peer.ownConfirmed = claimed;
+    }
+  }
+
+  /** Asks the replica to move to a fresh id (once per id, however many detections), re-issuing from `reissueFromSeq`. */
+  private rotate(reason: 'forged-own-op' | 'own-id-conflict', reissueFromSeq: number): void {
+    // Promise work in the replica, like a merge (a driver of virtual time counts on mergesStarted to see it).
+    this.merges += 1;
+    const work = this.replica.rotateIdentity({ expectedId: this.replica.replicaId, reason, reissueFromSeq }).then(
+      () => this.followIdentity(),
+      (error: unknown) => this.report(error, undefined),
+    );
+    this.track(work);
+  }
+
+  /**
+   * Resets what this session knows about its own pushes when the replica moved to a fresh id: every peer holds
+   * nothing under the new id yet. Then says hello, so the room learns the new id at once.
+   */
+  private followIdentity(): void {
+    const id = this.replica.replicaId;
+    if (id === this.identity) return;
+    this.identity = id;
+    this.counters.identityRotations += 1;
+    this.pushes = new PushLog(id, this.resendAfterMs);
+    for (const peer of this.peers.values()) {
+      peer.pushFloor = 0;
+      peer.pushSeen = 0;
+      peer.ownConfirmed = 0;
+      peer.sent = undefined;
+    }
+    if (this.running && this.connected) this.sendHello(undefined, true);
   }
 
   // ---- sending ------------------------------------------------------------
 
   private sendHello(to: string | undefined, replyWanted: boolean): void {
+    if (!this.connected) return;
     if (to !== undefined) {
       const peer = this.peers.get(to);
       if (peer !== undefined) peer.lastHelloSentMs = this.scheduler.now();
@@ -323,7 +447,9 @@ export class SyncSession {
       const op = this.replica.opById(replica, seq);
       if (op !== undefined) tips[replica] = [op.wall, op.logical];
     }
-    const heldPastGaps = heldRanges(this.replica.opsSince(versionVector));
+    // Ops refused for now (a clock too far ahead, a peer over its id budget) are listed with the ops held past
+    // holes: an honest sender leaves both out of its answers until the refusal expires.
+    const heldPastGaps = mergeRanges(heldRanges(this.replica.opsSince(versionVector)), this.refusals.pending(this.scheduler.now(), versionVector));
     const hello: HelloMessage = {
       type: 'hello',
       from: this.replica.replicaId,
@@ -334,7 +460,7 @@ export class SyncSession {
       ...(heldPastGaps === undefined ? {} : { heldPastGaps }),
       replyWanted,
     };
-    this.send(hello, 0);
+    for (const frame of helloFrames(hello, this.helloBytesMax, this.nextHelloId++)) this.sendFrame(frame, 0);
   }
 
   /** Sends `to` what its vector says it lacks: a snapshot transfer first if it is behind our horizon. */
@@ -462,12 +588,12 @@ export class SyncSession {
   }
 
   private send(message: SyncMessage, opCount: number): void {
-    if (!this.connected || (this.fenced && message.type !== 'hello')) return;
+    if (!this.connected) return;
     this.sendFrame(encodeMessage(message), opCount);
   }
 
   private sendFrame(frame: Uint8Array, opCount: number): boolean {
-    if (!this.connected || (this.fenced && opCount > 0)) return false;
+    if (!this.connected) return false;
     this.counters.framesSent += 1;
     this.counters.bytesSent += frame.length;
     this.counters.opsSent += opCount;
@@ -477,17 +603,97 @@ export class SyncSession {
 
   // ---- merging ------------------------------------------------------------
 
-  private apply(from: string, ops: readonly Op[], horizon: VersionVector | undefined, after: (result: ApplyResult) => void): void {
-    if (ops.length === 0 && horizon === undefined) return;
+  /**
+   * Merges a batch from `from`. Refusals that concern only some of its ops do not hold the rest back: ops stamped
+   * too far ahead, or under new replica ids past the sender's budget, are refused for now (and listed in our hellos
+   * until they may pass), and the rest is merged. `retry` is false for the second attempt.
+   */
+  private apply(from: string, ops: readonly Op[], horizon: VersionVector | undefined, after: (result: ApplyResult) => void, retry = true): void {
+    // A summary is merged whole or not at all: the budget applies to ops frames only.
+    const batch = horizon === undefined ? this.withinIdBudget(from, ops) : ops;
+    if (batch.length === 0 && horizon === undefined) return;
     this.merges += 1;
     // A horizon comes with a snapshot transfer, which carries the sender's whole summary (see snapshotFor).
-    const work = this.replica.applyRemote(ops, horizon === undefined ? {} : { horizon, completeSummary: true }).then(
+    const work = this.replica.applyRemote(batch, horizon === undefined ? {} : { horizon, completeSummary: true }).then(
       (result) => {
         this.counters.opsApplied += result.applied;
+        if (result.deferred > 0) this.reportDeferred(from, result.deferred);
         if (this.running) after(result);
       },
-      (error: unknown) => this.report(error, from),
+      (error: unknown) => this.refused(error, from, batch, horizon, after, retry),
     );
+    this.track(work);
+  }
+
+  private refused(error: unknown, from: string, ops: readonly Op[], horizon: VersionVector | undefined, after: (result: ApplyResult) => void, retry: boolean): void {
+    this.report(error, from);
+    if (error instanceof ClockDriftError) {
+      const limitWall = error.details.limitWall as number;
+      const nowMs = this.scheduler.now();
+      const acceptable: Op[] = [];
+      for (const op of ops) {
+        if (op.wall <= limitWall || horizon !== undefined) {
+          acceptable.push(op);
+          continue;
+        }
+        // Retried once the op is within the bound: its wall minus the latest wall accepted now, in our time.
+        this.refusals.record(op.replica, op.seq, nowMs + op.wall - limitWall);
+        this.counters.clockDriftRefusals += 1;
+      }
+      if (horizon !== undefined) this.counters.clockDriftRefusals += ops.length;
+      else if (retry && acceptable.length > 0) this.apply(from, acceptable, undefined, after, false);
+      return;
+    }
+    if (error instanceof ForgedOwnOpError || (error instanceof OpIdConflictError && error.details.own === true)) {
+      this.counters.forgedOwnOps += 1;
+      this.followIdentity();
+      // The replica moved to a fresh id before refusing: the same ops are another replica's now (a forged
+      // continuation of our old id, or the ops of an earlier device under it), merged like any.
+      if (retry && error instanceof ForgedOwnOpError && this.replica.replicaId !== error.details.replica) this.apply(from, ops, horizon, after, false);
+    }
+  }
+
+  /** The batch without the ops under new replica ids past `from`'s budget (those are refused for now). */
+  private withinIdBudget(from: string, ops: readonly Op[]): readonly Op[] {
+    let fresh: Set<string> | undefined;
+    let previous: string | undefined;
+    // Ops come in runs per replica: one lookup per run.
+    for (const op of ops) {
+      if (op.replica === previous) continue;
+      previous = op.replica;
+      if (this.replica.knowsReplica(op.replica)) continue;
+      fresh ??= new Set();
+      fresh.add(op.replica);
+    }
+    if (fresh === undefined) return ops;
+    const nowMs = this.scheduler.now();
+    const { granted, retryInMs } = this.idBudget.take(from, fresh.size, nowMs);
+    if (granted === fresh.size) return ops;
+    const denied = new Set([...fresh].slice(granted));
+    const kept: Op[] = [];
+    for (const op of ops) {
+      if (!denied.has(op.replica)) kept.push(op);
+      else this.refusals.record(op.replica, op.seq, nowMs + retryInMs);
+    }
+    this.counters.replicaIdRefusals += ops.length - kept.length;
+    this.report(
+      new ReplicaIdBudgetError(`${from} sent ops under ${fresh.size} replica ids new here; its budget allowed ${granted}: ${ops.length - kept.length} ops refused for ${retryInMs} ms`, {
+        peer: from,
+        introduced: fresh.size,
+        granted,
+        retryInMs,
+      }),
+      from,
+    );
+    return kept;
+  }
+
+  private reportDeferred(from: string, deferred: number): void {
+    this.counters.opsDeferred += deferred;
+    this.report(new SeqGapError(`${deferred} op(s) from ${from} lie more than SEQ_GAP_MAX seqs past what this replica holds of their writer: not stored`, { peer: from, deferred }), from);
+  }
+
+  private track(work: Promise<unknown>): void {
     this.inflight.add(work);
     void work.finally(() => this.inflight.delete(work));
   }
@@ -580,7 +786,7 @@ export class SyncSession {
     if (error instanceof ReplicaClosedError) return; // the replica went away (shutdown, simulated crash): nothing to report
     const code = error instanceof TidelogError ? error.code : 'INTERNAL';
     if (code === 'OP_ID_CONFLICT') this.counters.opIdConflicts += 1;
-    else if (code !== 'DECODE_FAILED') this.counters.applyFailures += 1;
+    else if (!COUNTED_ELSEWHERE.has(code)) this.counters.applyFailures += 1;
     const entry: SyncError = { code, message: (error as Error)?.message ?? String(error), atMs: this.scheduler.now(), ...(from === undefined ? {} : { from }) };
     this.lastError = entry;
     try {
