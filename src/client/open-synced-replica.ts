@@ -13,6 +13,7 @@ import { EncryptedTransport } from '../crypto/encrypted-transport.js';
 import type { RandomBytes } from '../crypto/random-bytes.js';
 import { type RoomKey, roomKeyFromInvite, roomKeyFromPassphrase, type ScryptParams } from '../crypto/room-key.js';
 import { SyncSession, type SyncSessionOptions } from '../sync/session.js';
+import type { SyncState } from '../sync/sync-state.js';
 import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportOptions } from '../sync/websocket-transport.js';
 
 /** A passphrase and the salt (a room name works) it is stretched with. */
@@ -61,6 +62,10 @@ export interface SyncedReplica {
   readonly socket: WebSocketTransport;
   /** The room id the relay sees. */
   readonly roomId: string;
+  /** Connected or not, local ops no peer has confirmed yet, the vector the last peer reported (see `SyncSession.syncState`). */
+  syncState(): SyncState;
+  /** Calls `listener` whenever the sync state changes. Returns the unsubscribe function. */
+  onSyncState(listener: (state: SyncState) => void): () => void;
   /** Stops syncing, closes the connection, then the replica. */
   close(): Promise<void>;
 }
@@ -105,6 +110,8 @@ export async function openSyncedReplica(options: SyncedReplicaOptions): Promise<
     encryption,
     socket,
     roomId: key.roomId,
+    syncState: () => session.syncState(),
+    onSyncState: (listener) => session.onSyncState(listener),
     close() {
       closing ??= (async () => {
         await session.stop();

@@ -6,6 +6,8 @@ export * from './errors.js';
 export type { ReplicaAlert, RotationReason } from './alerts.js';
 export { compareHlc, HLC_ZERO, type HlcTimestamp, HybridLogicalClock, isValidTimestamp, LOGICAL_MAX, MAX_DRIFT_MS_DEFAULT, WALL_MAX } from './hlc.js';
 export { JSON_DEPTH_MAX, type JsonValue, jsonEqual, toJsonValue } from './json.js';
+export { inKeyRange, type KeyRange } from './key-index.js';
+export { type LiveSource, LiveQuery, LiveValue, type QueryEntry, type QueryOptions } from './live-query.js';
 export { MemoryStorage } from './memory-storage.js';
 export { compareOps, type Op, type OpInput, type OpType, opIdString, REPLICA_ID_LENGTH_MAX, SEQ_MAX, validateOp } from './op.js';
 export { type Random, randomFloat, randomReplicaId, seededRandom, systemRandom } from './random.js';

@@ -21,6 +21,7 @@ import { ClockDriftError, InvalidArgumentError, InvalidKeyError, MalformedOpErro
 import { type HlcTimestamp, HybridLogicalClock, MAX_DRIFT_MS_DEFAULT, WALL_MAX } from './hlc.js';
 import { Horizon } from './horizon.js';
 import { type JsonValue, toJsonValue } from './json.js';
+import { LiveQuery, LiveValue, type QueryOptions, validateQueryOptions } from './live-query.js';
 import { MemoryStorage } from './memory-storage.js';
 import { KEY_LENGTH_MAX, type Op, type OpInput, validateOp } from './op.js';
 import { OpLog } from './oplog.js';
@@ -35,6 +36,7 @@ export type { ApplyResult, ChangeEvent, CompactResult, OpsEvent, RotationResult 
 export { KEY_LENGTH_MAX } from './op.js';
 export { SEQ_GAP_MAX } from './remote-staging.js';
 export type { StatePoint } from './time-travel.js';
+export { LiveQuery, LiveValue, type QueryEntry, type QueryOptions } from './live-query.js';
 
 /** Options of {@link Replica.open}. */
 export interface ReplicaOptions {
@@ -282,20 +284,47 @@ export class Replica {
     return this.data.state.size;
   }
 
-  /** Keys with a value, sorted, optionally only those starting with `prefix`. */
-  keys(options: { readonly prefix?: string } = {}): string[] {
+  /**
+   * Keys with a value, in key order: all of them, or a range (`prefix`, `start` inclusive, `end` exclusive),
+   * at most `limit`. Served from the sorted index: the cost is the keys returned, not the keys held.
+   */
+  keys(options: QueryOptions = {}): string[] {
     this.assertOpen();
-    const all = this.data.state.keys();
-    if (options.prefix === undefined || options.prefix === '') return all.slice();
-    const prefix = options.prefix;
-    const out: string[] = [];
-    for (let i = lowerBound(all, prefix); i < all.length && (all[i] as string).startsWith(prefix); i++) out.push(all[i] as string);
+    const { limit } = validateQueryOptions(options);
+    return this.data.state.keys(options, limit);
+  }
+
+  /** `[key, value]` pairs in key order, of all keys or a range (see {@link Replica.keys}). */
+  entries(options: QueryOptions = {}): [string, JsonValue][] {
+    this.assertOpen();
+    const { limit } = validateQueryOptions(options);
+    const { state } = this.data;
+    const out: [string, JsonValue][] = [];
+    state.forEachKey(options, limit ?? Number.POSITIVE_INFINITY, (key) => void out.push([key, state.get(key) as JsonValue]));
     return out;
   }
 
-  /** `[key, value]` pairs sorted by key, optionally only keys starting with `prefix`. */
-  entries(options: { readonly prefix?: string } = {}): [string, JsonValue][] {
-    return this.keys(options).map((key) => [key, this.data.state.get(key) as JsonValue]);
+  /**
+   * A live range query: `current` is the result now (the same object until it changes), and `subscribe`
+   * delivers it at once and then each change to it; a commit that changes nothing in it sends nothing.
+   * @example
+   * const todos = replica.query({ prefix: 'todo/', limit: 50 });
+   * const stop = todos.subscribe((entries) => render(entries));
+   */
+  query(options: QueryOptions = {}): LiveQuery {
+    this.assertOpen();
+    return new LiveQuery(this, options);
+  }
+
+  /**
+   * One key, live: `current` is its value (undefined while it has none), and `subscribe` delivers it at
+   * once and then each change of it.
+   * @example
+   * replica.watch('settings/theme').subscribe((theme) => applyTheme(theme));
+   */
+  watch(key: string): LiveValue {
+    this.assertOpen();
+    return new LiveValue(this, validateKey(key));
   }
 
   /** Listens to every commit, local and remote. Returns the unsubscribe function. */
@@ -510,15 +539,4 @@ export class Replica {
 
 function validateReplicaId(id: string): void {
   if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new InvalidArgumentError('replicaId must be a string of 1 to 128 characters');
-}
-
-function lowerBound(sorted: readonly string[], target: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as string) < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

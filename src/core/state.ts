@@ -3,7 +3,10 @@
  * here, never by replaying the log.
  */
 import type { JsonValue } from './json.js';
+import { KeyIndex, type KeyRange } from './key-index.js';
 import { compareOps, type Op } from './op.js';
+
+export { compareKeys } from './key-index.js';
 
 /** How one key's visible value changed when ops were merged. */
 export interface KeyChange {
@@ -21,7 +24,11 @@ export interface KeyChange {
 export class MaterializedState {
   private readonly winners = new Map<string, Op>();
   private live = 0;
-  private sortedKeys: string[] | undefined;
+  /** Live keys in order; told only when a key gains or loses its value (an overwrite costs it nothing). */
+  private readonly index = new KeyIndex(
+    (key) => this.has(key),
+    () => this.liveKeys(),
+  );
   private warmedWins = 0;
 
   /** Number of keys with a visible value. */
@@ -57,9 +64,7 @@ export class MaterializedState {
     this.winners.set(op.key, op);
     if (wasLive !== isLive) {
       this.live += isLive ? 1 : -1;
-      this.sortedKeys = undefined;
-    } else if (current === undefined) {
-      this.sortedKeys = undefined;
+      this.index.touch(op.key);
     }
     return true;
   }
@@ -86,26 +91,24 @@ export class MaterializedState {
     return this.warmedWins;
   }
 
-  /** Visible keys in ascending order (cached until the set of live keys changes). */
-  keys(): readonly string[] {
-    if (this.sortedKeys === undefined) {
-      const keys: string[] = [];
-      for (const [key, op] of this.winners) if (op.type === 'set') keys.push(key);
-      keys.sort(compareKeys);
-      this.sortedKeys = keys;
-    }
-    return this.sortedKeys;
+  /** Visible keys in `range`, in ascending order, at most `limit` of them (from the sorted index, not a scan). */
+  keys(range: KeyRange = {}, limit?: number): string[] {
+    return this.index.keys(range, limit);
+  }
+
+  /** Calls `visit` with each visible key in `range`, in order, until it returns false or `limit` keys were visited. */
+  forEachKey(range: KeyRange, limit: number, visit: (key: string) => boolean | undefined): void {
+    this.index.forEach(range, limit, visit);
+  }
+
+  private *liveKeys(): Iterable<string> {
+    for (const [key, op] of this.winners) if (op.type === 'set') yield key;
   }
 
   /** Every winning op, tombstones included (for snapshots). */
   winnerOps(): Op[] {
     return [...this.winners.values()];
   }
-}
-
-/** Code-unit order, the same on every platform (localeCompare is not). */
-export function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Builds the LWW summary of any collection of ops: key -> winning op. */

@@ -3,6 +3,7 @@ export { FRAME_HEADER_BYTES, type HelloMessage, MessageType, type OpsMessage, SN
 export { MemoryRoom, MemoryTransport } from './memory-transport.js';
 export { type CancelTimer, ManualScheduler, type Scheduler, systemScheduler } from './scheduler.js';
 export { type SyncError, SyncSession, type SyncSessionOptions, type SyncStatus } from './session.js';
+export { type SyncState, SyncStateTracker } from './sync-state.js';
 export type { Transport, TransportListener } from './transport.js';
 export { ReplicaIdBudgetError } from './errors.js';
 export { REPLICA_ID_BUDGET_DEFAULTS, type ReplicaIdBudgetLimits } from './id-budget.js';

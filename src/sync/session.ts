@@ -20,6 +20,7 @@ import { mergeRanges, RefusedOps } from './refusals.js';
 import { type CancelTimer, type Scheduler, systemScheduler } from './scheduler.js';
 import { addSnapshotPart, SnapshotCutter, type SnapshotParts } from './snapshot-transfer.js';
 import { TransferSlots } from './transfer-slots.js';
+import { type SyncState, SyncStateTracker } from './sync-state.js';
 import type { Transport } from './transport.js';
 
 /** Options of a {@link SyncSession}. */
@@ -62,6 +63,11 @@ export interface SyncSessionOptions {
   readonly decode?: (frame: Uint8Array) => SyncMessage;
   /** Told about every frame or batch that was rejected (never thrown into the transport). */
   readonly onError?: (error: SyncError) => void;
+  /**
+   * Which replica ids count as written here, besides the replica's own: their ops are pushed to the room when
+   * merged, and counted in `syncState().pendingOps`. A browser's tab leader passes the ids its tabs write under.
+   */
+  readonly isOwnReplica?: (replicaId: string) => boolean;
 }
 
 /** A rejected frame or batch, as reported in {@link SyncStatus}. */
@@ -169,6 +175,7 @@ export class SyncSession {
   private readonly refusals = new RefusedOps();
   private readonly idBudget: ReplicaIdBudget;
   private readonly slots: TransferSlots;
+  private readonly tracker: SyncStateTracker;
 
   constructor(
     private readonly replica: Replica,
@@ -191,6 +198,9 @@ export class SyncSession {
     const budget = { ...REPLICA_ID_BUDGET_DEFAULTS, ...options.replicaIdBudget };
     for (const [name, value] of Object.entries(budget)) positive(value, 1, `replicaIdBudget.${name}`);
     this.idBudget = new ReplicaIdBudget(budget, this.scheduler.now());
+    const isOwn = options.isOwnReplica;
+    // Our own id as it is now (the replica may move to a fresh one), plus whatever the owner says is ours too.
+    this.tracker = new SyncStateTracker(replica, isOwn === undefined ? (id) => id === replica.replicaId : (id) => id === replica.replicaId || isOwn(id));
   }
 
   /** Attaches to the transport and the replica; runs anti-entropy whenever the transport comes up. */
@@ -203,10 +213,13 @@ export class SyncSession {
       up: () => this.onUp(),
       down: () => {
         this.connected = false;
+        this.tracker.connection(false);
         this.forgetSent();
       },
     });
     this.connected = this.transport.connected;
+    this.tracker.recount();
+    this.tracker.connection(this.connected);
     this.scheduleTick();
   }
 
@@ -214,6 +227,7 @@ export class SyncSession {
   async stop(): Promise<void> {
     this.running = false;
     this.connected = false;
+    this.tracker.connection(false);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.cancelTick?.();
@@ -250,6 +264,21 @@ export class SyncSession {
     return out;
   }
 
+  /**
+   * Connected or not, ops written here that no peer confirmed holding, and the vector the last peer reported:
+   * the same object until one of them changes.
+   */
+  syncState(): SyncState {
+    // Not listening to commits before start or after stop: count afresh then.
+    if (!this.running) this.tracker.recount();
+    return this.tracker.current();
+  }
+
+  /** Calls `listener` whenever {@link SyncSession.syncState} changes. Returns the unsubscribe function. */
+  onSyncState(listener: (state: SyncState) => void): () => void {
+    return this.tracker.subscribe(listener);
+  }
+
   /** Runs one anti-entropy round now: a hello to every peer (replies wanted). */
   syncNow(): void {
     if (this.running && this.connected) this.sendHello(undefined, true);
@@ -260,17 +289,29 @@ export class SyncSession {
   private onUp(): void {
     if (!this.running) return;
     this.connected = true;
+    this.tracker.connection(true);
     this.forgetSent();
     this.sendHello(undefined, true);
   }
 
   private onCommit(event: OpsEvent): void {
-    if (event.origin !== 'local' || !this.connected) return;
+    this.tracker.committed(event);
+    if (!this.connected) return;
+    if (event.origin !== 'local') {
+      // Ops merged from this device's other writers (a browser's tabs) go out like our own.
+      if (this.options.isOwnReplica !== undefined) this.pushOwn(event.ops);
+      return;
+    }
     this.followIdentity();
     const pushed: Op[] = [];
     this.sendOps(undefined, event.ops, Number.POSITIVE_INFINITY, pushed);
     const last = pushed[pushed.length - 1];
     if (last !== undefined && last.replica === this.replica.replicaId) this.pushes.record((pushed[0] as Op).seq, last.seq, this.scheduler.now());
+  }
+
+  private pushOwn(ops: readonly Op[]): void {
+    const own = ops.filter((op) => op.replica !== this.replica.replicaId && this.tracker.isOwn(op.replica));
+    if (own.length > 0) this.sendOps(undefined, own, Number.POSITIVE_INFINITY);
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -295,6 +336,7 @@ export class SyncSession {
       if (message.type === 'hello' && message.part === undefined) {
         const peer = this.peer(message.from);
         if (peer !== undefined) peer.versionVector = message.versionVector;
+        this.tracker.peerReported(message.from, message.versionVector);
       }
       return;
     }
@@ -332,6 +374,7 @@ export class SyncSession {
   private onHello(message: HelloMessage, peer: PeerState | undefined): void {
     this.followIdentity();
     if (peer !== undefined) peer.versionVector = message.versionVector;
+    this.tracker.peerReported(message.from, message.versionVector);
     this.checkTips(message, peer);
     const mine = this.replica.versionVector();
     this.sendMissing(message.from, message.versionVector, message.heldPastGaps);
