@@ -1,2 +1,3 @@
 /** The one-call client: a replica kept in sync, end-to-end encrypted, through a relay. Browser-safe. */
-export { type PassphraseKey, openSyncedReplica, resolveRoomKey, roomUrl, type SyncedReplica, type SyncedReplicaOptions } from './open-synced-replica.js';
+export { type PassphraseKey, openSyncedReplica, resolveRoomKey, roomUrl, type SyncedReplica, type SyncedReplicaOptions, syncReplica } from './open-synced-replica.js';
+export * from './tabs/index.js';

@@ -90,10 +90,23 @@ export function roomUrl(relayUrl: string, roomId: string): string {
  */
 export async function openSyncedReplica(options: SyncedReplicaOptions): Promise<SyncedReplica> {
   const key = await resolveRoomKey(options);
-  const crypto = { ...(options.aead === undefined ? {} : { aead: options.aead }), ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }) };
+  const crypto = cryptoOptions(options);
   const baseStorage = options.storage;
   const storage = options.encryptAtRest === true && baseStorage !== undefined ? new EncryptedStorage(baseStorage, key, crypto) : baseStorage;
   const replica = await Replica.open({ ...options.replica, ...(storage === undefined ? {} : { storage }) });
+  return syncReplica(replica, key, options);
+}
+
+function cryptoOptions(options: Pick<SyncedReplicaOptions, 'aead' | 'randomBytes'>): { aead?: Aead; randomBytes?: RandomBytes } {
+  return { ...(options.aead === undefined ? {} : { aead: options.aead }), ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }) };
+}
+
+/**
+ * Keeps an open replica in sync through a relay (what {@link openSyncedReplica} does after opening it): the
+ * socket, the encryption and the session. `close()` stops them and then closes the replica.
+ */
+export function syncReplica(replica: Replica, key: RoomKey, options: Omit<SyncedReplicaOptions, 'key' | 'passphrase' | 'storage' | 'encryptAtRest' | 'replica'>): SyncedReplica {
+  const crypto = cryptoOptions(options);
   const socket = new WebSocketTransport({
     ...options.transport,
     url: roomUrl(options.relayUrl, key.roomId),

@@ -13,19 +13,30 @@ interface Waiter {
 
 /** Exclusive locks only, which is all `IndexedDbStorage` asks for. */
 export class MemoryLockManager implements LockManagerLike {
-  private readonly held = new Set<string>();
+  /** Name -> the grant holding it (a crash hands the lock on while the dead holder's callback never settles). */
+  private readonly held = new Map<string, object>();
   private readonly queues = new Map<string, Waiter[]>();
 
   /** Names currently held (for assertions). */
   heldNames(): string[] {
-    return [...this.held];
+    return [...this.held.keys()];
+  }
+
+  /** What the browser does when the holder's tab crashes: the lock goes to the next request, whatever the holder does. */
+  crash(name: string): void {
+    if (this.held.has(name)) this.release(name);
   }
 
   request(name: string, options: { readonly mode: 'exclusive'; readonly signal?: AbortSignal }, callback: (lock: unknown) => Promise<void>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const run = (): void => {
-        this.held.add(name);
-        callback({ name, mode: options.mode }).then(resolve, reject).finally(() => this.release(name));
+        const grant = {};
+        this.held.set(name, grant);
+        callback({ name, mode: options.mode })
+          .then(resolve, reject)
+          .finally(() => {
+            if (this.held.get(name) === grant) this.release(name);
+          });
       };
       if (!this.held.has(name)) {
         run();
