@@ -30,6 +30,8 @@ export default defineConfig({
   base: './',
   logLevel: 'warn',
   plugins: [rejectNodeModules()],
+  // The room screen is React (app.tsx): the automatic JSX runtime, no Fast Refresh plugin needed for a build.
+  oxc: { jsx: { runtime: 'automatic' } },
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,

@@ -73,7 +73,7 @@ abstract class Live<T> {
     if (this.detach === undefined) {
       this.refresh();
       this.detach = this.source.subscribe((event) => {
-        if (this.touches(event.changes) && this.refresh()) this.emit();
+        if (this.touches(event.changes) && this.advance(event.changes)) this.emit();
       });
     }
     // A second subscription of the same function must have its own unsubscribe.
@@ -92,8 +92,13 @@ abstract class Live<T> {
     if (this.refresh()) this.emit();
   }
 
+  /** Brings `value` up to date after a commit's changes; true when it changed. Re-reads by default. */
+  protected advance(_changes: readonly KeyChange[]): boolean {
+    return this.refresh();
+  }
+
   /** Reads again; true when the result changed. */
-  private refresh(): boolean {
+  protected refresh(): boolean {
     const next = this.read();
     if (this.same(this.value, next)) return false;
     this.value = next;
@@ -135,6 +140,32 @@ export class LiveQuery extends Live<readonly QueryEntry[]> {
     return false;
   }
 
+  /**
+   * Without a limit, a change moves only its own entry: patch the result (a binary search and a copy per
+   * changed key) instead of reading the whole range again and comparing it entry by entry.
+   */
+  protected override advance(changes: readonly KeyChange[]): boolean {
+    if (this.options.limit !== undefined) return this.refresh();
+    let next: QueryEntry[] | undefined;
+    for (const change of changes) {
+      if (!inKeyRange(change.key, this.options) || jsonEqual(change.value, change.previous)) continue;
+      const entries: QueryEntry[] = next ?? [...this.value];
+      next = entries;
+      const at = lowerBound(entries, change.key);
+      const here = entries[at]?.[0] === change.key;
+      if (change.value === undefined) {
+        if (here) entries.splice(at, 1);
+      } else if (here) {
+        entries[at] = Object.freeze([change.key, change.value] as const);
+      } else {
+        entries.splice(at, 0, Object.freeze([change.key, change.value] as const));
+      }
+    }
+    if (next === undefined) return false;
+    this.value = Object.freeze(next);
+    return true;
+  }
+
   protected same(a: readonly QueryEntry[], b: readonly QueryEntry[]): boolean {
     if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) {
@@ -147,6 +178,17 @@ export class LiveQuery extends Live<readonly QueryEntry[]> {
 }
 
 const EMPTY: readonly QueryEntry[] = Object.freeze([]);
+
+function lowerBound(entries: readonly QueryEntry[], key: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((entries[mid] as QueryEntry)[0] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /** The live value of one key (see `Replica.watch`): undefined while the key has no value. */
 export class LiveValue extends Live<JsonValue | undefined> {

@@ -1,72 +1,34 @@
 /**
- * The demo app: a shared todo list on a Tidelog replica stored in IndexedDB,
- * synced end to end encrypted through a relay. Every write lands locally
- * first, so the app keeps working offline and catches up when the network
- * returns.
+ * The demo app: a shared todo list on a Tidelog database in IndexedDB that every tab of the browser reads and
+ * writes, synced end to end encrypted through a relay. Every write lands locally first, so the app keeps
+ * working offline and catches up when the network returns. The room screen is React (`app.tsx`).
  */
-import { type ChangeEvent, vvTotal } from '../../../src/browser.js';
+import { createElement } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { RoomView } from './app.js';
 import { enableOfflineStart } from './offline.js';
 import { openRoom, type Room } from './room.js';
+import { SavingStore } from './saving.js';
 import { listTodos, newTodoId, type Todo, todoKey, todoValue } from './todos.js';
-import { byId, renderStatus, renderTodos } from './view.js';
+import { byId } from './view.js';
 
 const PASSPHRASE_KEY = 'tidelog-demo:passphrase';
 const RELAY_KEY = 'tidelog-demo:relay';
 
-/** Ids whose latest local write has not been reported durable yet. */
-const unsaved = new Map<string, number>();
+const saving = new SavingStore();
 let room: Room | undefined;
+let screen: Root | undefined;
 
 /** Announces durable writes on the console: the browser tests collect these lines. */
 function reportSaved(keys: readonly string[]): void {
   console.info(`tidelog-demo:saved ${JSON.stringify(keys)}`);
 }
 
-let renderQueued = false;
-
-/** Renders on the next frame: a burst of commits (a sync catch-up, a bulk add) costs one render, not one per commit. */
-function render(): void {
-  if (renderQueued) return;
-  renderQueued = true;
-  requestAnimationFrame(() => {
-    renderQueued = false;
-    renderNow();
-  });
-}
-
-function renderNow(): void {
-  if (room === undefined) return;
-  renderTodos(listTodos(room.replica), new Set(unsaved.keys()), { toggle, remove });
-  renderStatusNow();
-}
-
-/** The status panel alone: cheap enough for the room's periodic status ticks. */
-function renderStatusNow(): void {
-  if (room === undefined) return;
-  renderStatus({ ...room.status(), savedOps: vvTotal(room.replica.versionVector()) });
-}
-
-/** Tracks one local write: "saving…" until the replica says it is durable. */
+/** Tracks one local write: "saving…" until the database says it is durable. */
 function track(ids: readonly string[], write: Promise<unknown>): Promise<void> {
-  for (const id of ids) unsaved.set(id, (unsaved.get(id) ?? 0) + 1);
-  render();
-  const settle = (): void => {
-    for (const id of ids) {
-      const left = (unsaved.get(id) ?? 1) - 1;
-      if (left === 0) unsaved.delete(id);
-      else unsaved.set(id, left);
-    }
-    render();
-  };
-  return write.then(
-    () => {
-      reportSaved(ids.map(todoKey));
-      settle();
-    },
-    (error: unknown) => {
-      settle();
-      showError(error);
-    },
+  return saving.track(ids, write).then(
+    () => reportSaved(ids.map(todoKey)),
+    (error: unknown) => showError(error),
   );
 }
 
@@ -91,7 +53,7 @@ const BULK_BATCHES_IN_FLIGHT = 4;
 
 /**
  * Adds `count` todos in atomic batches of `perBatch` (texts `label 0`, `label 1`, ...),
- * keeping a few batches in flight. Used by the crash test; handy for trying a long list.
+ * keeping a few batches in flight. Used by the crash tests; handy for trying a long list.
  */
 async function addMany(count: number, perBatch: number, label = 'bulk'): Promise<void> {
   const inFlight = new Set<Promise<void>>();
@@ -109,6 +71,21 @@ async function addMany(count: number, perBatch: number, label = 'bulk'): Promise
     if (inFlight.size >= BULK_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+}
+
+/**
+ * Times `count` awaited writes, one after the other, under `bench/` (no todo, so no re-render): what one write
+ * costs this tab, leader or follower. Returns each write's milliseconds.
+ */
+async function timeWrites(count: number, label = 'w'): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (room === undefined) break;
+    const startMs = performance.now();
+    await room.replica.set(`bench/${label}/${i}`, i);
+    times.push(performance.now() - startMs);
+  }
+  return times;
 }
 
 function showError(error: unknown): void {
@@ -132,19 +109,19 @@ async function join(relayUrl: string, passphrase: string): Promise<void> {
   }
   localStorage.setItem(PASSPHRASE_KEY, passphrase);
   localStorage.setItem(RELAY_KEY, relayUrl);
-  room.replica.subscribe((_event: ChangeEvent) => render());
-  room.onStatus(() => renderStatusNow());
   byId('join').hidden = true;
   byId('room').hidden = false;
-  byId('replica-id').textContent = `this device: ${room.replica.replicaId}`;
+  screen = createRoot(byId('room-app'));
+  screen.render(createElement(RoomView, { room, saving, actions: { add: (text) => void add(text), toggle, remove, leave: () => void leave() } }));
   document.body.dataset.ready = 'true';
-  render();
 }
 
 async function leave(): Promise<void> {
   localStorage.removeItem(PASSPHRASE_KEY);
   const closing = room;
   room = undefined;
+  screen?.unmount();
+  screen = undefined;
   await closing?.close();
   byId('room').hidden = true;
   byId('join').hidden = false;
@@ -174,16 +151,8 @@ async function boot(): Promise<void> {
     event.preventDefault();
     void join(relayInput.value.trim(), passphraseInput.value);
   });
-  byId<HTMLFormElement>('add').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const input = byId<HTMLInputElement>('new-todo');
-    const text = input.value.trim();
-    input.value = '';
-    if (text) void add(text);
-  });
-  byId('leave').addEventListener('click', () => void leave());
   // A tiny handle for the browser tests and for poking at the demo from devtools.
-  Object.assign(window, { tidelogDemo: { add, addMany, room: () => room, todos: () => (room ? listTodos(room.replica) : []) } });
+  Object.assign(window, { tidelogDemo: { add, addMany, timeWrites, room: () => room, todos: () => (room ? listTodos(room.replica) : []) } });
   // Rejoin the last room on this device: edits made offline come back on reload.
   const remembered = localStorage.getItem(PASSPHRASE_KEY);
   if (remembered) await join(relayInput.value, remembered);

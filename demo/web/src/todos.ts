@@ -3,7 +3,7 @@
  * people editing different todos never conflict, and edits to the same todo
  * resolve by last-writer-wins like every other key.
  */
-import type { Replica } from '../../../src/browser.js';
+import type { JsonValue, QueryEntry } from '../../../src/browser.js';
 
 /** Key prefix of every todo. */
 export const TODO_PREFIX = 'todo/';
@@ -17,14 +17,29 @@ export interface Todo {
   readonly createdMs: number;
 }
 
-/** The todo list of `replica`, oldest first (ties by id so every peer shows the same order). */
-export function listTodos(replica: Replica): Todo[] {
+/** Parsed todos by stored value: a value object stays the same until its key is written again, so an unchanged todo keeps its object (and a memoized row skips re-rendering). */
+const parsed = new WeakMap<object, Todo | undefined>();
+
+/** The todos among `entries` (a query of {@link TODO_PREFIX}), oldest first (ties by id so every peer shows the same order). */
+export function todosOf(entries: readonly QueryEntry[]): Todo[] {
   const todos: Todo[] = [];
-  for (const [key, value] of replica.entries({ prefix: TODO_PREFIX })) {
-    const todo = parseTodo(key.slice(TODO_PREFIX.length), value);
+  for (const [key, value] of entries) {
+    let todo: Todo | undefined;
+    if (typeof value === 'object' && value !== null) {
+      if (parsed.has(value)) todo = parsed.get(value);
+      else {
+        todo = parseTodo(key.slice(TODO_PREFIX.length), value);
+        parsed.set(value, todo);
+      }
+    }
     if (todo !== undefined) todos.push(todo);
   }
   return todos.sort((a, b) => a.createdMs - b.createdMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The todo list of anything with range reads (a replica, a tab's handle). */
+export function listTodos(replica: { entries(options: { prefix: string }): [string, JsonValue][] }): Todo[] {
+  return todosOf(replica.entries({ prefix: TODO_PREFIX }));
 }
 
 /** Reads a stored value defensively: a peer holding the key could still write garbage. */
