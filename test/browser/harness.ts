@@ -48,11 +48,11 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
 }
 
-/** Starts the relay, the static server and Chromium. */
-export async function startHarness(): Promise<BrowserHarness> {
+/** Starts the relay, the static server (of the demo app, or of `appDir`) and Chromium. */
+export async function startHarness(options: { readonly appDir?: string } = {}): Promise<BrowserHarness> {
   const frames: Uint8Array[] = [];
   const relay = await RelayServer.start({ host: '127.0.0.1', port: 0, tap: (_roomId, frame) => frames.push(frame.slice()) });
-  const serveApp = (port = 0): Promise<StaticServer> => startStaticServer({ rootDir: DEMO_APP_DIR, port, config: { relayUrl: relay.url } });
+  const serveApp = (port = 0): Promise<StaticServer> => startStaticServer({ rootDir: options.appDir ?? DEMO_APP_DIR, port, config: { relayUrl: relay.url } });
   let app = await serveApp();
   let appUp = true;
   const { port: appPort, url: appUrl } = app;

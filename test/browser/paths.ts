@@ -16,3 +16,5 @@ export const TRACKED_REPORTS_DIR = fileURLToPath(new URL('../../reports', import
 export const REPORTS_DIR = process.env.UPDATE_REPORTS === '1' ? TRACKED_REPORTS_DIR : join(tmpdir(), 'tidelog-browser-reports');
 /** Debian's Chromium; overridable for other machines. */
 export const CHROMIUM_PATH = process.env.TIDELOG_CHROMIUM ?? '/usr/bin/chromium';
+/** The repository's root (where package.json is). */
+export const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
