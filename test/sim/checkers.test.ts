@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseFaults, swarmOptions } from '../../src/sim/options.js';
 import { shrinkPlan } from '../../src/sim/tidelog/harness.js';
 import { runSimulation } from '../../src/sim/tidelog/simulator.js';
+import { SyncStateTracker } from '../../src/sync/sync-state.js';
 
 const checkersOf = (violations: readonly { checker: string }[]): Set<string> => new Set(violations.map((v) => v.checker));
 
@@ -22,6 +23,21 @@ describe('checkers catch broken targets', () => {
   it('the same workload and faults pass without the bug', async () => {
     const result = await runSimulation(swarmOptions(3, { steps: 400, faults: parseFaults('crash'), faultRate: 0.05, fsyncMsMax: 5 }));
     expect(result.violations).toEqual([]);
+  });
+
+  it('sync-status catches a status that never takes in what peers confirm (and passes with it)', async () => {
+    const options = swarmOptions(5, { steps: 300 });
+    expect(checkersOf((await runSimulation(options)).violations)).not.toContain('sync-status');
+    const original = SyncStateTracker.prototype.peerReported;
+    // The planted bug: hellos update the last peer, but confirmations are never counted.
+    SyncStateTracker.prototype.peerReported = function (this: SyncStateTracker) {};
+    try {
+      const result = await runSimulation(options);
+      expect(result.violations.filter((v) => v.checker === 'sync-status').length).toBeGreaterThan(0);
+      expect(checkersOf(result.violations)).toEqual(new Set(['sync-status']));
+    } finally {
+      SyncStateTracker.prototype.peerReported = original;
+    }
   });
 
   it('liveness and convergence catch a protocol that never repairs lost frames', async () => {

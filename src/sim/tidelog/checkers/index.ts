@@ -12,6 +12,7 @@ import { checkCausalLww } from './causal-lww.js';
 import type { CheckContext, Finding } from './context.js';
 import { checkConvergence } from './convergence.js';
 import { checkReferenceModel } from './reference-model.js';
+import { checkSyncStatus } from './sync-status.js';
 
 export type { CheckContext } from './context.js';
 export { checkEqualVectors } from './equal-vectors.js';
@@ -23,6 +24,7 @@ const CHECKERS: readonly [string, (context: CheckContext) => Finding[], boolean]
   ['causal-lww', checkCausalLww, false],
   ['reference-model', checkReferenceModel, true],
   ['liveness', (context) => checkLiveness({ livenessBudgetMs: context.options.livenessBudgetMs, healAtMs: context.healAtMs, convergedAtMs: context.convergedAtMs }), true],
+  ['sync-status', checkSyncStatus, true],
 ];
 
 /** True when an op id was reused after a fault that re-created a device under an old id, and a session reported it. */
