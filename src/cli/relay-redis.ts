@@ -29,9 +29,13 @@ function stringOption(options: ReadonlyMap<string, string | true>, name: string)
 /**
  * The relay options that `--redis` adds (bus, store, extra metrics and health), or `{}`
  * without it. `--redis-store-frames-max 0` turns store-and-forward off.
- * @throws InvalidArgumentError for a bad URL or option, or `--store` together with `--redis`.
+ * @throws InvalidArgumentError for a bad URL or option, or `--store` together with `--redis`;
+ *   MissingPeerDependencyError when ioredis is not installed.
  */
-export function redisRelayOptions(options: ReadonlyMap<string, string | true>, log: RelayLogger): Pick<RelayServerOptions, 'bus' | 'store' | 'extraMetrics' | 'extraHealth'> {
+export async function redisRelayOptions(
+  options: ReadonlyMap<string, string | true>,
+  log: RelayLogger,
+): Promise<Pick<RelayServerOptions, 'bus' | 'store' | 'extraMetrics' | 'extraHealth'>> {
   const url = stringOption(options, 'redis');
   if (url === undefined) return {};
   // A per-relay disk store would only serve devices that come back to the same relay.
@@ -40,7 +44,7 @@ export function redisRelayOptions(options: ReadonlyMap<string, string | true>, l
   const keyPrefix = stringOption(options, 'redis-prefix');
   const framesPerRoomMax = positiveOption(options, 'redis-store-frames-max');
   const ageMsMax = positiveOption(options, 'redis-store-age-ms-max');
-  const fanout = openRedisFanout({
+  const fanout = await openRedisFanout({
     url,
     ...(relayId === undefined ? {} : { relayId }),
     ...(keyPrefix === undefined ? {} : { keyPrefix }),

@@ -26,7 +26,7 @@ function numberOption(options: Map<string, string | true>, name: string): number
 }
 
 /** Builds the relay options from the command line. @throws InvalidArgumentError */
-export function relayOptionsFromArgs(args: readonly string[]): RelayServerOptions {
+export async function relayOptionsFromArgs(args: readonly string[]): Promise<RelayServerOptions> {
   const { options } = parseArgs(args);
   const level = options.get('log-level') ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(String(level))) throw new InvalidArgumentError('--log-level is debug, info, warn or error');
@@ -43,7 +43,7 @@ export function relayOptionsFromArgs(args: readonly string[]): RelayServerOption
   const capture = options.get('capture');
   if (capture === true) throw new InvalidArgumentError('--capture takes a file');
   const log = jsonLogger(undefined, level as LogLevel);
-  const redis = redisRelayOptions(options, log);
+  const redis = await redisRelayOptions(options, log);
   return {
     host: typeof host === 'string' ? host : '127.0.0.1',
     port: numberOption(options, 'port') ?? 8080,
@@ -70,7 +70,7 @@ export const relayCommand: Command = {
   usage: `relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--capture <file>] [--log-level info] ${REDIS_RELAY_USAGE}`,
   summary: 'Run the end-to-end-encrypted sync relay (forwards ciphertext only)',
   async run(args) {
-    const options = relayOptionsFromArgs(args);
+    const options = await relayOptionsFromArgs(args);
     const relay = await RelayServer.start(options);
     const store = options.store;
     let sweeper: ReturnType<typeof setInterval> | undefined;

@@ -23,7 +23,8 @@ export type TidelogErrorCode =
   | 'DECODE_FAILED'
   | 'CRYPTO_FAILED'
   | 'TRANSPORT_FAILED'
-  | 'TARGET_UNAVAILABLE';
+  | 'TARGET_UNAVAILABLE'
+  | 'PEER_DEPENDENCY_MISSING';
 
 /** Base class of every error Tidelog throws on purpose. */
 export class TidelogError extends Error {
@@ -137,6 +138,13 @@ export class StorageFailedError extends TidelogError {
 export class StorageCorruptError extends TidelogError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('STORAGE_CORRUPT', message, details);
+  }
+}
+
+/** An optional peer dependency (ioredis for the Redis fan-out) that a feature needs is not installed; `details.install` says what to run. */
+export class MissingPeerDependencyError extends TidelogError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('PEER_DEPENDENCY_MISSING', message, details);
   }
 }
 

@@ -10,14 +10,14 @@ import { RedisRoomBus } from '../../src/relay/redis/index.js';
 const options = (...args: string[]) => parseArgs(args).options;
 
 describe('relay --redis options', () => {
-  it('adds nothing without --redis', () => {
-    expect(redisRelayOptions(options('--port', '8080'), silentLogger)).toEqual({});
-    const relay = relayOptionsFromArgs(['--port', '0']);
+  it('adds nothing without --redis', async () => {
+    expect(await redisRelayOptions(options('--port', '8080'), silentLogger)).toEqual({});
+    const relay = await relayOptionsFromArgs(['--port', '0']);
     expect(relay.bus).toBeUndefined();
     expect(relay.extraMetrics).toBeUndefined();
   });
 
-  it('rejects bad URLs and values with InvalidArgumentError', () => {
+  it('rejects bad URLs and values with InvalidArgumentError', async () => {
     for (const args of [
       ['--redis'],
       ['--redis', 'http://127.0.0.1:6379'],
@@ -27,14 +27,14 @@ describe('relay --redis options', () => {
       ['--redis', 'redis://127.0.0.1:1', '--relay-id'],
       ['--redis', 'redis://127.0.0.1:1', '--store', '/tmp/x'],
     ]) {
-      expect(() => redisRelayOptions(options(...args), silentLogger), args.join(' ')).toThrow(InvalidArgumentError);
+      await expect(redisRelayOptions(options(...args), silentLogger), args.join(' ')).rejects.toThrow(InvalidArgumentError);
     }
-    expect(() => relayOptionsFromArgs(['--redis', 'redis://127.0.0.1:1', '--store', '/tmp/x'])).toThrow(InvalidArgumentError);
+    await expect(relayOptionsFromArgs(['--redis', 'redis://127.0.0.1:1', '--store', '/tmp/x'])).rejects.toThrow(InvalidArgumentError);
   });
 
   it('builds the bus, the Redis store, /metrics lines and a degraded /healthz while Redis is unreachable', async () => {
     // Port 1 on loopback: nothing listens, so the relay must come up degraded, not fail.
-    const built = redisRelayOptions(options('--redis', 'redis://127.0.0.1:1', '--relay-id', 'cli-test'), silentLogger);
+    const built = await redisRelayOptions(options('--redis', 'redis://127.0.0.1:1', '--relay-id', 'cli-test'), silentLogger);
     try {
       expect(built.bus).toBeInstanceOf(RedisRoomBus);
       expect(built.store).toBeDefined();
@@ -43,7 +43,7 @@ describe('relay --redis options', () => {
     } finally {
       await built.bus?.close();
     }
-    const noStore = redisRelayOptions(options('--redis', 'redis://127.0.0.1:1', '--redis-store-frames-max', '0'), silentLogger);
+    const noStore = await redisRelayOptions(options('--redis', 'redis://127.0.0.1:1', '--redis-store-frames-max', '0'), silentLogger);
     expect(noStore.store).toBeUndefined();
     await noStore.bus?.close();
   });

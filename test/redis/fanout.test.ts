@@ -5,8 +5,18 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DecodeError, InvalidArgumentError } from '../../src/core/errors.js';
-import { backoffDelayMs, decodeBusEnvelope, encodeBusEnvelope, openRedisFanout, type RedisFanout, RedisFrameStore, RedisStatus } from '../../src/relay/redis/index.js';
+import { DecodeError, InvalidArgumentError, MissingPeerDependencyError } from '../../src/core/errors.js';
+import {
+  backoffDelayMs,
+  decodeBusEnvelope,
+  encodeBusEnvelope,
+  IOREDIS_INSTALL,
+  loadRedisConstructor,
+  openRedisFanout,
+  type RedisFanout,
+  RedisFrameStore,
+  RedisStatus,
+} from '../../src/relay/redis/index.js';
 import { freePort, RedisServer } from './redis-server.js';
 
 const fastBackoff = { delayMsMin: 20, delayMsMax: 200 };
@@ -67,16 +77,24 @@ describe('bus envelope', () => {
     expect(() => encodeBusEnvelope({ relayId: 'r', frames: [] })).toThrow(InvalidArgumentError);
   });
 
-  it('rejects a URL that is not redis://', () => {
-    expect(() => openRedisFanout({ url: 'http://127.0.0.1:1' })).toThrow(InvalidArgumentError);
-    expect(() => openRedisFanout({ url: 'not a url' })).toThrow(InvalidArgumentError);
+  it('names the package to install when ioredis is missing, and loads it when present', async () => {
+    const error = await loadRedisConstructor('ioredis-not-installed-here').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingPeerDependencyError);
+    expect((error as MissingPeerDependencyError).code).toBe('PEER_DEPENDENCY_MISSING');
+    expect((error as Error).message).toContain(IOREDIS_INSTALL);
+    expect(typeof (await loadRedisConstructor())).toBe('function');
+  });
+
+  it('rejects a URL that is not redis://', async () => {
+    await expect(openRedisFanout({ url: 'http://127.0.0.1:1' })).rejects.toThrow(InvalidArgumentError);
+    await expect(openRedisFanout({ url: 'not a url' })).rejects.toThrow(InvalidArgumentError);
   });
 });
 
 describe('Redis fan-out when Redis is not there yet', () => {
   it('starts degraded, serves locally, counts failures, and comes up when Redis does', async () => {
     const port = await freePort();
-    const fanout = openRedisFanout({ url: `redis://127.0.0.1:${port}`, relayId: 'early', backoff: fastBackoff, store: {} });
+    const fanout = await openRedisFanout({ url: `redis://127.0.0.1:${port}`, relayId: 'early', backoff: fastBackoff, store: {} });
     let redis: RedisServer | undefined;
     try {
       expect(await fanout.ready(300)).toBe(false);
@@ -101,7 +119,7 @@ describe('Redis fan-out when Redis is not there yet', () => {
 describe('Redis fan-out when Redis hangs', () => {
   it('times publishes out, reports degraded, keeps local delivery, and recovers when Redis resumes', async () => {
     const redis = await RedisServer.start();
-    const fanout = openRedisFanout({ url: redis.url, relayId: 'hung', backoff: fastBackoff, commandTimeoutMs: 200 });
+    const fanout = await openRedisFanout({ url: redis.url, relayId: 'hung', backoff: fastBackoff, commandTimeoutMs: 200 });
     try {
       expect(await fanout.ready(5_000)).toBe(true);
       const local: Uint8Array[] = [];
@@ -135,8 +153,8 @@ describe('Redis fan-out with a real redis-server', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    a = openRedisFanout({ url: redis.url, relayId: 'A', keyPrefix, backoff: fastBackoff, store: { framesPerRoomMax: 50 } });
-    b = openRedisFanout({ url: redis.url, relayId: 'B', keyPrefix, backoff: fastBackoff, store: { framesPerRoomMax: 50 } });
+    a = await openRedisFanout({ url: redis.url, relayId: 'A', keyPrefix, backoff: fastBackoff, store: { framesPerRoomMax: 50 } });
+    b = await openRedisFanout({ url: redis.url, relayId: 'B', keyPrefix, backoff: fastBackoff, store: { framesPerRoomMax: 50 } });
     expect(await a.ready(5_000)).toBe(true);
     expect(await b.ready(5_000)).toBe(true);
   });

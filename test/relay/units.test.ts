@@ -27,15 +27,15 @@ describe('TokenBucket', () => {
 });
 
 describe('relay command line', () => {
-  it('parses limits and the store, and rejects bad values', () => {
-    const options = relayOptionsFromArgs(['--port', '0', '--frame-bytes-max', '4096', '--store', '/tmp/tidelog-never-created', '--log-level', 'warn']);
+  it('parses limits and the store, and rejects bad values', async () => {
+    const options = await relayOptionsFromArgs(['--port', '0', '--frame-bytes-max', '4096', '--store', '/tmp/tidelog-never-created', '--log-level', 'warn']);
     expect(options.port).toBe(0);
     expect(options.frameBytesMax).toBe(4096);
     expect(options.store).toBeInstanceOf(DiskFrameStore);
-    expect(() => relayOptionsFromArgs(['--port', 'eighty'])).toThrow(InvalidArgumentError);
-    expect(() => relayOptionsFromArgs(['--heartbeat-ms', '-5'])).toThrow(InvalidArgumentError);
-    expect(() => relayOptionsFromArgs(['--store'])).toThrow(InvalidArgumentError);
-    expect(() => relayOptionsFromArgs(['--log-level', 'loud'])).toThrow(InvalidArgumentError);
+    await expect(relayOptionsFromArgs(['--port', 'eighty'])).rejects.toThrow(InvalidArgumentError);
+    await expect(relayOptionsFromArgs(['--heartbeat-ms', '-5'])).rejects.toThrow(InvalidArgumentError);
+    await expect(relayOptionsFromArgs(['--store'])).rejects.toThrow(InvalidArgumentError);
+    await expect(relayOptionsFromArgs(['--log-level', 'loud'])).rejects.toThrow(InvalidArgumentError);
   });
 });
 

@@ -4,9 +4,9 @@
  * issued while a connection is down fail at once (no offline queue), so a relay
  * never piles frames up in memory waiting for Redis.
  */
-import { Redis } from 'ioredis';
 import { InvalidArgumentError } from '../../core/errors.js';
 import { type BackoffLimits, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
+import type { RedisClient, RedisConstructor } from './client.js';
 import type { RedisStatus } from './status.js';
 
 /** Which of the relay's two connections (a subscribed connection can't run other commands). */
@@ -46,12 +46,12 @@ export function validateRedisUrl(url: string): URL {
   return parsed;
 }
 
-/** Opens one connection (it connects in the background and retries until closed). */
-export function openRedisConnection(options: RedisConnectionOptions): Redis {
+/** Opens one connection with ioredis' `Redis` (it connects in the background and retries until closed). */
+export function openRedisConnection(Redis: RedisConstructor, options: RedisConnectionOptions): RedisClient {
   validateRedisUrl(options.url);
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const client = new Redis(options.url, {
-    retryStrategy: (attempt) => backoffDelayMs(attempt, backoff, Math.random),
+    retryStrategy: (attempt: number) => backoffDelayMs(attempt, backoff, Math.random),
     // Fail commands at once while disconnected: the relay counts the failure and moves on.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -4,14 +4,15 @@
  * streams, and the status behind `/metrics` and `/healthz`.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { BackoffLimits } from './backoff.js';
+import { loadRedisConstructor, type RedisClient } from './client.js';
 import { openRedisConnection, validateRedisUrl } from './connection.js';
 import { RedisFrameStore } from './redis-frame-store.js';
 import { RedisRoomBus } from './redis-bus.js';
 import { RedisStatus } from './status.js';
 
 export { type BackoffLimits, backoffDelayMs, DEFAULT_BACKOFF } from './backoff.js';
+export { IOREDIS_INSTALL, loadRedisConstructor, type RedisClient, type RedisConstructor, type RedisPipeline } from './client.js';
 export { validateRedisUrl } from './connection.js';
 export { BUS_ENVELOPE_VERSION, BUS_ID_BYTES_MAX, type BusEnvelope, type BusFrame, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 export { DEFAULT_STORED_FRAME_AGE_MS_MAX, DEFAULT_STORED_FRAMES_PER_ROOM_MAX, RedisFrameStore, type RedisFrameStoreOptions } from './redis-frame-store.js';
@@ -52,9 +53,14 @@ export interface RedisFanout {
   close(): Promise<void>;
 }
 
-/** Opens the two Redis connections of a relay and builds its fan-out. Throws `InvalidArgumentError` for a bad URL. */
-export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
+/**
+ * Opens the two Redis connections of a relay and builds its fan-out. Loads ioredis
+ * (an optional peer dependency) on first use.
+ * @throws InvalidArgumentError for a bad URL; MissingPeerDependencyError when ioredis is not installed.
+ */
+export async function openRedisFanout(options: RedisFanoutOptions): Promise<RedisFanout> {
   validateRedisUrl(options.url);
+  const Redis = await loadRedisConstructor();
   const relayId = options.relayId ?? `relay-${process.pid}-${randomBytes(4).toString('hex')}`;
   const status = new RedisStatus();
   const log = options.log ?? (() => undefined);
@@ -71,14 +77,14 @@ export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
     lastError = error.message;
     log('redis_error', { role, message: error.message });
   };
-  const publisher = openRedisConnection({
+  const publisher = openRedisConnection(Redis, {
     ...common,
     role: 'command',
     connectionName: `${relayId}-cmd`,
     onError: onError('command'),
     onReconnected: () => log('redis_reconnected', { role: 'command' }),
   });
-  const subscriber = openRedisConnection({
+  const subscriber = openRedisConnection(Redis, {
     ...common,
     role: 'subscriber',
     connectionName: `${relayId}-sub`,
@@ -98,8 +104,8 @@ export function openRedisFanout(options: RedisFanoutOptions): RedisFanout {
   };
 }
 
-function waitReady(clients: readonly Redis[], timeoutMs: number): Promise<boolean> {
-  const one = (client: Redis) => (client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve())));
+function waitReady(clients: readonly RedisClient[], timeoutMs: number): Promise<boolean> {
+  const one = (client: RedisClient) => (client.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => client.once('ready', () => resolve())));
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
     Promise.all(clients.map(one)).then(() => {

@@ -10,8 +10,8 @@
  * messages back to us: the relay tag skips them. While Redis is unreachable, local delivery goes on unchanged and the frames
  * that could not cross are counted; the clients' anti-entropy repairs them later.
  */
-import type { Redis } from 'ioredis';
 import type { RoomBus, RoomFrameHandler } from '../room-bus.js';
+import type { RedisClient } from './client.js';
 import { type BusFrame, busFrameBytes, busIdBytes, decodeBusEnvelope, encodeBusEnvelope } from './envelope.js';
 import type { RedisStatus } from './status.js';
 
@@ -20,9 +20,9 @@ export interface RedisRoomBusOptions {
   /** This relay's id, unique in the deployment (it tags what we publish). */
   readonly relayId: string;
   /** The command connection (publishes). */
-  readonly publisher: Redis;
+  readonly publisher: RedisClient;
   /** The subscriber connection (channels of the rooms with local members). */
-  readonly subscriber: Redis;
+  readonly subscriber: RedisClient;
   /** Shared counters and connection state. */
   readonly status: RedisStatus;
   /** Channel names are `${keyPrefix}room:${roomId}`, so deployments can share one Redis. */

@@ -7,14 +7,14 @@
  * (on Redis' clock), a key expiry and a filter on read cap the age (stream ids start
  * with a millisecond time); each frame is at most the relay's frame size. Redis never sees anything but ciphertext.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { DEFAULT_KEY_PREFIX } from './redis-bus.js';
 import type { RedisStatus } from './status.js';
 
 /** Options for {@link RedisFrameStore}. */
 export interface RedisFrameStoreOptions {
   /** The command connection. */
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** Shared counters and connection state. */
   readonly status: RedisStatus;
   /** Stream keys are `${keyPrefix}frames:${roomId}`. */
@@ -34,7 +34,7 @@ export const DEFAULT_STORED_FRAME_AGE_MS_MAX = 7 * 24 * 3_600_000;
 
 /** Recent frames of every room, kept in Redis streams. */
 export class RedisFrameStore {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #status: RedisStatus;
   readonly #prefix: string;
   readonly #framesMax: number;
@@ -67,7 +67,8 @@ export class RedisFrameStore {
       // Trim by age on Redis' clock (the id it just assigned), so a relay whose clock runs
       // ahead can't trim fresh frames. Best effort: the TTL and the read filter also bound age.
       const idMs = Number.parseInt(String(id).split('-')[0] ?? '', 10);
-      const pipeline = this.#client.pipeline().pexpire(key, this.#ageMsMax);
+      const pipeline = this.#client.pipeline();
+      pipeline.pexpire(key, this.#ageMsMax);
       if (Number.isFinite(idMs)) pipeline.xtrim(key, 'MINID', '~', `${Math.max(0, idMs - this.#ageMsMax)}-0`);
       await pipeline.exec();
       return true;
