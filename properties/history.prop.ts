@@ -1,11 +1,11 @@
 /** history and stateAt agree with the live state; compaction preserves state and convergence with a peer behind the horizon. Replay: see fc-config.ts. */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ManualClock, MemoryStorage, type Op, Replica, vvCovers } from '../src/core/index.js';
+import { type JsonValue, ManualClock, MemoryStorage, type Op, Replica, vvCovers } from '../src/core/index.js';
 import { fcParams } from './fc-config.js';
 import { KEYS, opSetArb, referenceFold, referenceOrder, valueArb, view } from './model.js';
 
-type Write = { key: string; value: unknown; del: boolean; advanceMs: number };
+type Write = { key: string; value: JsonValue; del: boolean; advanceMs: number };
 const writeArb: fc.Arbitrary<Write> = fc.record({ key: fc.constantFrom(...KEYS), value: valueArb, del: fc.boolean(), advanceMs: fc.integer({ min: -3, max: 4 }) });
 
 /** A replica 'a' with local writes (clock skipping back and forth) interleaved with remote ops (gaps and all). */

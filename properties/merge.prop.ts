@@ -1,7 +1,7 @@
 /** Merge is commutative, associative and idempotent; replicas exchanging ops in any order, with duplicates and gaps, converge. Replay: see fc-config.ts. */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ManualClock, type Op, Replica, seededRandom } from '../src/core/index.js';
+import { type JsonValue, ManualClock, type Op, Replica, seededRandom } from '../src/core/index.js';
 import { fcParams } from './fc-config.js';
 import { KEYS, opSetArb, referenceFold, referenceVersionVector, sortedVv, valueArb, view } from './model.js';
 
@@ -51,7 +51,7 @@ describe('merge', () => {
 });
 
 type Command =
-  | { kind: 'write'; at: number; key: string; value: unknown }
+  | { kind: 'write'; at: number; key: string; value: JsonValue }
   | { kind: 'delete'; at: number; key: string }
   | { kind: 'clock'; at: number; deltaMs: number }
   | { kind: 'sync'; from: number; to: number; keep: boolean[]; duplicate: number; shuffleSeed: number; racing: boolean };

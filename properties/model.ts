@@ -5,13 +5,13 @@
  * against something it does not share code with.
  */
 import fc from 'fast-check';
-import type { Op, Replica, VersionVector } from '../src/core/index.js';
+import type { JsonValue, Op, Replica, VersionVector } from '../src/core/index.js';
 
 export const REPLICA_IDS = ['a', 'b', 'c'] as const;
 export const KEYS = ['k0', 'k1', 'k2', 'k3'] as const;
 
 /** A small JSON value (collisions in keys and timestamps are what matter). */
-export const valueArb: fc.Arbitrary<unknown> = fc.oneof(fc.integer({ min: -3, max: 9 }), fc.constantFrom('x', 'y', ''), fc.constant(null), fc.record({ n: fc.nat(3) }), fc.array(fc.boolean(), { maxLength: 2 }));
+export const valueArb: fc.Arbitrary<JsonValue> = fc.oneof(fc.integer({ min: -3, max: 9 }), fc.constantFrom('x', 'y', ''), fc.constant(null), fc.record({ n: fc.nat(3) }), fc.array(fc.boolean(), { maxLength: 2 }));
 
 /** One op with a small id space, so duplicates of ids, keys and timestamps (even within one replica) are common. */
 export const opArb: fc.Arbitrary<Op> = fc

@@ -3,11 +3,11 @@
  * written once and runs unchanged on Tidelog, Yjs, Automerge and Loro.
  */
 
-/** A user-data object, as crdt-benchmarks B3.2 writes it. */
-export interface UserObject {
+/** A user-data object, as crdt-benchmarks B3.2 writes it (a type, not an interface: it must extend JsonValue). */
+export type UserObject = {
   readonly name: string;
   readonly address: string;
-}
+};
 
 /** The values the workloads write: numbers, strings and small objects. */
 export type Value = number | string | UserObject;

@@ -25,6 +25,14 @@ export {
   type StatePoint,
   validateKey,
 } from './replica.js';
+export {
+  type SchemaOutput,
+  SchemaValidationError,
+  type StandardSchemaIssue,
+  type StandardSchemaProps,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+} from './standard-schema.js';
 export { compareKeys, type KeyChange, winnersOf } from './state.js';
 export type { Snapshot, Storage, StorageMeta, StoredLog } from './storage.js';
 export { validateVersionVector, type VersionVector, vvCovers, vvDominates, vvEqual, vvMerge, vvTotal } from './version-vector.js';

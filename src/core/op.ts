@@ -24,7 +24,7 @@ export interface Op extends HlcTimestamp {
 }
 
 /** A write as the caller describes it, before it gets an id and a timestamp. */
-export type OpInput = { readonly type: 'set'; readonly key: string; readonly value: unknown } | { readonly type: 'delete'; readonly key: string };
+export type OpInput<V = unknown> = { readonly type: 'set'; readonly key: string; readonly value: V } | { readonly type: 'delete'; readonly key: string };
 
 /** Highest sequence number accepted: keeps per-replica indexes inside array bounds. */
 export const SEQ_MAX = 2 ** 32 - 2;

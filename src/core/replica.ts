@@ -27,6 +27,7 @@ import { KEY_LENGTH_MAX, type Op, type OpInput, validateOp } from './op.js';
 import { OpLog } from './oplog.js';
 import { type Random, randomReplicaId, systemRandom } from './random.js';
 import { MaterializedState } from './state.js';
+import { type StandardSchemaV1, schemaValidator } from './standard-schema.js';
 import type { Snapshot, Storage, StoredLog } from './storage.js';
 import { historyOf, type StatePoint, stateAt } from './time-travel.js';
 import { validateVersionVector, type VersionVector, vvCovers, vvDominates } from './version-vector.js';
@@ -38,8 +39,8 @@ export { SEQ_GAP_MAX } from './remote-staging.js';
 export type { StatePoint } from './time-travel.js';
 export { LiveQuery, LiveValue, type QueryEntry, type QueryOptions } from './live-query.js';
 
-/** Options of {@link Replica.open}. */
-export interface ReplicaOptions {
+/** Options of {@link Replica.open}; `V` is the type of the values (JSON by default). */
+export interface ReplicaOptions<V extends JsonValue = JsonValue> {
   /** The replica id; by default the stored one, or a new random one for a new database. */
   readonly replicaId?: string;
   /** Where the log lives; a fresh {@link MemoryStorage} by default. */
@@ -66,15 +67,22 @@ export interface ReplicaOptions {
    * this behind times it already used. Default 300,000 (5 minutes).
    */
   readonly maxDriftMs?: number;
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) every value this replica writes must match: `set` and
+   * `batch` reject a value it refuses with `SchemaValidationError` (code `INVALID_VALUE`) and write nothing.
+   * The value type `V` is inferred from it. Values merged from peers are not checked: dropping them would
+   * make this replica diverge from its peers. Synchronous schemas only (writes keep their call order).
+   */
+  readonly schema?: StandardSchemaV1<unknown, V>;
 }
 
 /** The default of {@link ReplicaOptions.heldOpsMax}. */
 export const HELD_OPS_MAX_DEFAULT = 250_000;
 
 /** Collects the writes of an atomic batch. */
-export interface BatchWriter {
+export interface BatchWriter<V extends JsonValue = JsonValue> {
   /** Adds a set to the batch. */
-  set(key: string, value: unknown): void;
+  set(key: string, value: V): void;
   /** Adds a delete to the batch. */
   delete(key: string): void;
 }
@@ -87,12 +95,17 @@ export function validateKey(key: unknown): string {
   return key;
 }
 
-function validateInput(input: unknown, index: number): ValidInput {
+/** Turns a value handed to `set` into the stored JSON value: the schema's check (if any), then the copy. */
+type ValueCheck = (key: string, value: unknown) => JsonValue;
+
+const plainJson: ValueCheck = (_key, value) => toJsonValue(value);
+
+function validateInput(input: unknown, index: number, toValue: ValueCheck): ValidInput {
   if (typeof input !== 'object' || input === null) throw new InvalidArgumentError(`batch entry ${index} is not an object`, { index });
   const entry = input as Partial<OpInput>;
   const key = validateKey(entry.key);
   if (entry.type === 'delete') return { type: 'delete', key };
-  if (entry.type === 'set') return { type: 'set', key, value: toJsonValue((entry as { value: unknown }).value) };
+  if (entry.type === 'set') return { type: 'set', key, value: toValue(key, (entry as { value: unknown }).value) };
   throw new InvalidArgumentError(`batch entry ${index} has type ${String(entry.type)}; expected 'set' or 'delete'`, { index });
 }
 
@@ -102,9 +115,13 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return value;
 }
 
-/** A local-first key-value replica over an append-only op log. */
-export class Replica {
+/**
+ * A local-first key-value replica over an append-only op log. `V` is the type of its values: any JSON value
+ * by default, or what `Replica.open<V>()` or the `schema` option says.
+ */
+export class Replica<V extends JsonValue = JsonValue> {
   private readonly data: ReplicaData;
+  private toValue: ValueCheck = plainJson;
   private readonly pipeline: CommitPipeline;
   private rotatedFrom: string | undefined;
   private closed = false;
@@ -137,11 +154,15 @@ export class Replica {
    * const replica = await Replica.open();
    * await replica.set('greeting', 'hello');
    */
-  static async open(options: ReplicaOptions = {}): Promise<Replica> {
+  static async open<V extends JsonValue = JsonValue>(options: ReplicaOptions<V> = {}): Promise<Replica<V>> {
+    // A bad schema fails before the storage is touched.
+    const check = options.schema === undefined ? undefined : schemaValidator(options.schema);
     const storage = options.storage ?? new MemoryStorage();
     const stored = await storage.load();
     try {
-      return await Replica.restore(storage, stored, options);
+      const replica = (await Replica.restore(storage, stored, options)) as Replica<V>;
+      if (check !== undefined) replica.toValue = (key, value) => toJsonValue(check(key, value));
+      return replica;
     } catch (error) {
       // A replica that failed to open must not keep the medium (a file lock) held.
       await storage.close().catch(() => undefined);
@@ -207,10 +228,11 @@ export class Replica {
   // ---- writes -------------------------------------------------------------
 
   /** Sets `key` to a JSON `value`. Resolves with the op once it is durable. */
-  set(key: string, value: unknown): Promise<Op> {
+  set(key: string, value: V): Promise<Op> {
     try {
       this.assertOpen();
-      return this.submitLocal<Op>({ kind: 'local', type: 'set', key: validateKey(key), value: toJsonValue(value) }, 1);
+      const valid = validateKey(key);
+      return this.submitLocal<Op>({ kind: 'local', type: 'set', key: valid, value: this.toValue(valid, value) }, 1);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -230,7 +252,7 @@ export class Replica {
    * Commits several writes atomically: after a crash all survive or none does.
    * Takes a list of writes, or a function that adds them (if it throws, nothing is written).
    */
-  async batch(writes: readonly OpInput[] | ((batch: BatchWriter) => void | Promise<void>)): Promise<Op[]> {
+  async batch(writes: readonly OpInput<V>[] | ((batch: BatchWriter<V>) => void | Promise<void>)): Promise<Op[]> {
     this.assertOpen();
     let inputs: ValidInput[];
     if (typeof writes === 'function') {
@@ -244,7 +266,10 @@ export class Replica {
       };
       try {
         const pending = writes({
-          set: (key, value) => add({ type: 'set', key: validateKey(key), value: toJsonValue(value) }),
+          set: (key, value) => {
+            const valid = validateKey(key);
+            add({ type: 'set', key: valid, value: this.toValue(valid, value) });
+          },
           delete: (key) => add({ type: 'delete', key: validateKey(key) }),
         });
         if (pending !== undefined) await pending;
@@ -253,7 +278,7 @@ export class Replica {
       }
     } else {
       if (!Array.isArray(writes)) throw new InvalidArgumentError('batch takes an array of writes or a function');
-      inputs = writes.map(validateInput);
+      inputs = writes.map((input, index) => validateInput(input, index, this.toValue));
     }
     if (inputs.length === 0) return [];
     return this.submitLocal<Op[]>({ kind: 'batch', inputs }, inputs.length);
@@ -267,9 +292,9 @@ export class Replica {
   // ---- reads --------------------------------------------------------------
 
   /** The value of `key`, or undefined. */
-  get(key: string): JsonValue | undefined {
+  get(key: string): V | undefined {
     this.assertOpen();
-    return this.data.state.get(key);
+    return this.data.state.get(key) as V | undefined;
   }
 
   /** True when `key` has a value. */
@@ -295,12 +320,12 @@ export class Replica {
   }
 
   /** `[key, value]` pairs in key order, of all keys or a range (see {@link Replica.keys}). */
-  entries(options: QueryOptions = {}): [string, JsonValue][] {
+  entries(options: QueryOptions = {}): [string, V][] {
     this.assertOpen();
     const { limit } = validateQueryOptions(options);
     const { state } = this.data;
-    const out: [string, JsonValue][] = [];
-    state.forEachKey(options, limit ?? Number.POSITIVE_INFINITY, (key) => void out.push([key, state.get(key) as JsonValue]));
+    const out: [string, V][] = [];
+    state.forEachKey(options, limit ?? Number.POSITIVE_INFINITY, (key) => void out.push([key, state.get(key) as V]));
     return out;
   }
 
@@ -472,9 +497,9 @@ export class Replica {
    * HLC timestamp (ops at or before it). Sorted by key.
    * @throws HistoryTruncatedError when the point is older than the retained history.
    */
-  stateAt(point: StatePoint): Map<string, JsonValue> {
+  stateAt(point: StatePoint): Map<string, V> {
     this.assertOpen();
-    return stateAt(this.data, point);
+    return stateAt(this.data, point) as Map<string, V>;
   }
 
   /** True when this replica holds (or compacted) ops of `replica`: sync sessions budget the ids peers introduce. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JSON_DEPTH_MAX, KEY_LENGTH_MAX, ManualClock, MemoryStorage, type Op, Replica, TidelogError } from '../../src/core/index.js';
+import { JSON_DEPTH_MAX, type JsonValue, KEY_LENGTH_MAX, ManualClock, MemoryStorage, type Op, Replica, TidelogError } from '../../src/core/index.js';
 import { errorOf, observe } from './doubles.js';
 
 async function seeded(): Promise<{ r: Replica; storage: MemoryStorage }> {
@@ -21,8 +21,8 @@ async function expectRejected(r: Replica, storage: MemoryStorage, code: string, 
   expect(storage.batchCount).toBe(batches);
 }
 
-function deep(levels: number): unknown {
-  let value: unknown = 1;
+function deep(levels: number): JsonValue {
+  let value: JsonValue = 1;
   for (let i = 0; i < levels; i++) value = [value];
   return value;
 }
@@ -48,7 +48,8 @@ const badKeys: [string, unknown][] = [
   ['too long', 'k'.repeat(KEY_LENGTH_MAX + 1)],
 ];
 
-const badValues: [string, unknown][] = [
+// Deliberately not JSON values: typed as JsonValue so they reach the runtime checks (the types refuse them).
+const badValues = [
   ['function', () => 1],
   ['cycle', cyclic],
   ['cycle through an array', cyclicArray],
@@ -66,7 +67,7 @@ const badValues: [string, unknown][] = [
   ['Uint8Array', new Uint8Array(2)],
   ['sparse array', sparse],
   ['too deep', deep(JSON_DEPTH_MAX + 1)],
-];
+] as [string, unknown][] as [string, JsonValue][];
 
 describe('invalid keys and values get typed errors and change nothing', () => {
   it('accepts a key of exactly the maximum length and a value at the maximum depth', async () => {

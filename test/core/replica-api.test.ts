@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ChangeEvent, ManualClock, MemoryStorage, Replica, ReplicaClosedError, seededRandom } from '../../src/core/index.js';
+import { type ChangeEvent, type JsonValue, ManualClock, MemoryStorage, Replica, ReplicaClosedError, seededRandom } from '../../src/core/index.js';
 import { errorOf } from './doubles.js';
 
 async function open(id = 'a', clock = new ManualClock(1_000)): Promise<Replica> {
@@ -47,7 +47,7 @@ describe('Replica writes and reads', () => {
     const r = await open();
     const bare = Object.create(null) as Record<string, unknown>;
     bare.x = 1;
-    const values: unknown[] = [null, true, false, 0, -1.5, 1e308, '', 'ünï', [], {}, [[[]]], bare];
+    const values: JsonValue[] = [null, true, false, 0, -1.5, 1e308, '', 'ünï', [], {}, [[[]]], bare as JsonValue];
     for (const [i, v] of values.entries()) await r.set(`k${i}`, v);
     for (const [i, v] of values.entries()) expect(r.get(`k${i}`)).toEqual(v);
   });

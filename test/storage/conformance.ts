@@ -51,7 +51,7 @@ export function runStorageConformance(harness: StorageHarness): void {
         const a = await openReplica(medium, clock, 'alpha');
         const values: JsonValue[] = ['text', '', 0, -1.5, 1e300, true, false, null, [], {}, [1, 'two', { three: [3] }], { nested: { deep: [null, 'ü€𝄞'] } }];
         for (let i = 0; i < values.length; i++) {
-          await a.set(`v/${i}`, values[i]);
+          await a.set(`v/${i}`, values[i] as JsonValue);
           clock.advance(1);
         }
         await a.set('gone', 1);

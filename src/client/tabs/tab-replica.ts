@@ -420,7 +420,7 @@ export class TabReplica implements LiveSource {
   // ---- writes ---------------------------------------------------------------
 
   /** Sets `key`. Resolves with the op once the leader made it durable and this tab's copy holds it. */
-  async set(key: string, value: unknown): Promise<Op> {
+  async set(key: string, value: JsonValue): Promise<Op> {
     const ops = await this.write([{ type: 'set', key: validateKey(key), value: toJsonValue(value) }]);
     return ops[0] as Op;
   }
@@ -432,8 +432,8 @@ export class TabReplica implements LiveSource {
   }
 
   /** Commits several writes atomically, like `Replica.batch`. */
-  async batch(writes: readonly OpInput[] | ((batch: BatchWriter) => void)): Promise<Op[]> {
-    const inputs: OpInput[] = [];
+  async batch(writes: readonly OpInput<JsonValue>[] | ((batch: BatchWriter) => void)): Promise<Op[]> {
+    const inputs: OpInput<JsonValue>[] = [];
     if (typeof writes === 'function') {
       writes({ set: (key, value) => void inputs.push({ type: 'set', key: validateKey(key), value: toJsonValue(value) }), delete: (key) => void inputs.push({ type: 'delete', key: validateKey(key) }) });
     } else {
@@ -449,12 +449,12 @@ export class TabReplica implements LiveSource {
     return [...(await this.write(inputs))];
   }
 
-  private write(inputs: readonly OpInput[]): Promise<readonly Op[]> {
+  private write(inputs: readonly OpInput<JsonValue>[]): Promise<readonly Op[]> {
     this.assertOpen();
     if (this.db !== undefined) {
       const db = this.db.replica;
       if (inputs.length === 1) {
-        const input = inputs[0] as OpInput;
+        const input = inputs[0] as OpInput<JsonValue>;
         return (input.type === 'set' ? db.set(input.key, input.value) : db.delete(input.key)).then((op) => [op]);
       }
       return db.batch(inputs);
@@ -469,7 +469,7 @@ export class TabReplica implements LiveSource {
     });
   }
 
-  private stage(writer: string, input: OpInput): Op {
+  private stage(writer: string, input: OpInput<JsonValue>): Op {
     const ts = this.hlc.tick();
     this.writerSeq += 1;
     const base = { replica: writer, seq: this.writerSeq, wall: ts.wall, logical: ts.logical, key: input.key };

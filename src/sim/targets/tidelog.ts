@@ -6,6 +6,7 @@
 import { DecodeError } from '../../core/errors.js';
 import { decodeOps, encodeOps } from '../../core/codec.js';
 import { MemoryStorage } from '../../core/memory-storage.js';
+import type { JsonValue } from '../../core/json.js';
 import type { Op, OpInput } from '../../core/op.js';
 import { Replica } from '../../core/replica.js';
 import type { CrdtTarget, TargetOpenOptions, TargetReplica, TargetWrite, WriteReceipt } from './target.js';
@@ -18,7 +19,7 @@ export function opStamp(op: Op): string {
   return `${op.wall.toString().padStart(16, '0')}.${op.logical.toString().padStart(10, '0')}.${op.replica}.${op.seq.toString().padStart(10, '0')}`;
 }
 
-function toInput(write: TargetWrite): OpInput {
+function toInput(write: TargetWrite): OpInput<JsonValue> {
   return write.value === undefined ? { type: 'delete', key: write.key } : { type: 'set', key: write.key, value: write.value };
 }
 
