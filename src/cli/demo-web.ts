@@ -10,20 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '../core/errors.js';
 import { jsonLogger } from '../relay/log.js';
 import { RelayServer } from '../relay/server.js';
-import { parseArgs } from './command.js';
+import type { ParsedArgs } from './args.js';
+import { numberFlag, textFlag } from './command.js';
 import { startStaticServer } from './static-server.js';
 
 /** Where the demo app lives, from src/cli or dist/cli alike. */
 const APP_ROOT = fileURLToPath(new URL('../../demo/web/', import.meta.url));
 const APP_BUILD = fileURLToPath(new URL('../../demo/web/dist/', import.meta.url));
-
-function portOption(options: Map<string, string | true>, name: string, fallback: number): number {
-  const raw = options.get(name);
-  if (raw === undefined) return fallback;
-  const port = Number(raw);
-  if (raw === true || !Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError(`--${name} takes a port number (0 picks a free one)`);
-  return port;
-}
 
 /** Builds the app with Vite; explains what to do when this is not a checkout with dev dependencies. */
 async function buildApp(write: (line: string) => void): Promise<void> {
@@ -39,19 +32,17 @@ async function buildApp(write: (line: string) => void): Promise<void> {
   await vite.build({ configFile: `${APP_ROOT}vite.config.ts`, logLevel: 'warn' });
 }
 
-/** Runs the web demo until SIGINT or SIGTERM; resolves with the exit status. */
-export async function runWebDemo(args: readonly string[], write: (line: string) => void): Promise<number> {
-  const { options } = parseArgs(args);
-  const host = options.get('host');
-  const hostName = typeof host === 'string' ? host : '127.0.0.1';
-  if (options.has('build') || !existsSync(`${APP_BUILD}index.html`)) await buildApp(write);
-  const relay = await RelayServer.start({ host: hostName, port: portOption(options, 'relay-port', 8787), ...(options.has('verbose') ? { log: jsonLogger() } : {}) });
-  const app = await startStaticServer({ rootDir: APP_BUILD, host: hostName, port: portOption(options, 'port', 5173), config: { relayUrl: relay.url } }).catch(
-    async (error: unknown) => {
-      await relay.close();
-      throw error;
-    },
-  );
+/** Runs the web demo until SIGINT or SIGTERM; resolves with the exit status. Every flag was checked before anything starts. */
+export async function runWebDemo(args: ParsedArgs, write: (line: string) => void): Promise<number> {
+  const hostName = textFlag(args, 'host') ?? '127.0.0.1';
+  const relayPort = numberFlag(args, 'relay-port', 8787);
+  const appPort = numberFlag(args, 'port', 5173);
+  if (args.flags.has('build') || !existsSync(`${APP_BUILD}index.html`)) await buildApp(write);
+  const relay = await RelayServer.start({ host: hostName, port: relayPort, ...(args.flags.has('verbose') ? { log: jsonLogger() } : {}) });
+  const app = await startStaticServer({ rootDir: APP_BUILD, host: hostName, port: appPort, config: { relayUrl: relay.url } }).catch(async (error: unknown) => {
+    await relay.close();
+    throw error;
+  });
   write('Tidelog browser demo');
   write(`  app:   ${app.url}`);
   write(`  relay: ${relay.url}  (metrics: http://${hostName}:${relay.port}/metrics)`);

@@ -2,18 +2,23 @@
 import { ManualClock } from '../core/clock.js';
 import type { Op } from '../core/op.js';
 import { Replica } from '../core/replica.js';
-import type { Command } from './command.js';
-import { runWebDemo } from './demo-web.js';
+import type { ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+import type { Io } from './command.js';
+import { hlcText } from './format.js';
+
+/** The demo's clock starts here (2026-01-01 09:00 UTC). */
+const DEMO_START_MS = Date.UTC(2026, 0, 1, 9, 0, 0);
 
 function describe(op: Op): string {
   const what = op.type === 'set' ? `set ${JSON.stringify(op.value)}` : 'delete';
-  return `${what.padEnd(22)} by ${op.replica} #${op.seq} at HLC ${op.wall}.${op.logical}`;
+  return `${what.padEnd(22)} by ${op.replica} #${op.seq} at ${hlcText(op)}`;
 }
 
 /** Runs the two-replica demo, printing to `write`. */
 export async function runDemo(write: (line: string) => void): Promise<void> {
-  // A manual clock keeps the printed timestamps readable and the output identical on every run.
-  const clock = new ManualClock(1_000);
+  // A manual clock keeps the output identical on every run.
+  const clock = new ManualClock(DEMO_START_MS);
   const laptop = await Replica.open({ replicaId: 'laptop', clock });
   const phone = await Replica.open({ replicaId: 'phone', clock });
   write('Two replicas, offline from each other:');
@@ -47,14 +52,11 @@ export async function runDemo(write: (line: string) => void): Promise<void> {
   if (!same) throw new Error('the demo replicas did not converge');
 }
 
-/** The `demo` subcommand. */
-export const demoCommand: Command = {
-  name: 'demo',
-  usage: 'demo [--web]',
-  summary: 'two replicas write conflicting values offline, sync, and print the merged state and history; --web serves the browser demo',
-  async run(args) {
-    if (args.includes('--web')) return runWebDemo(args, (line) => process.stdout.write(`${line}\n`));
-    await runDemo((line) => process.stdout.write(`${line}\n`));
-    return 0;
-  },
-};
+/** Runs `tidelog demo` (or, with `--web`, the browser demo) with checked arguments. */
+export async function runDemoCommand(args: ParsedArgs, io: Io): Promise<number> {
+  if (args.flags.has('web')) return (await import('./demo-web.js')).runWebDemo(args, io.out);
+  const webOnly = [...args.flags.keys()].find((name) => name !== 'web');
+  if (webOnly !== undefined) throw new UsageError(`--${webOnly} is an option of the web demo: add --web`);
+  await runDemo(io.out);
+  return 0;
+}

@@ -30,7 +30,10 @@ export async function loadTarget(spec: string | true): Promise<CrdtTarget> {
   const adapters = Object.entries(module).filter(([, value]) => isCrdtTarget(value));
   const picked = exportName !== undefined ? module[exportName] : (module.default ?? module.target ?? (adapters.length === 1 ? adapters[0]?.[1] : undefined));
   if (!isCrdtTarget(picked)) {
-    throw new TargetUnavailableError(`module '${path}' exports no adapter${exportName === undefined ? '' : ` named '${exportName}'`} (adapters found: ${adapters.map(([name]) => name).join(', ') || 'none'})`, { path });
+    throw new TargetUnavailableError(
+      `module '${path}' exports no adapter${exportName === undefined ? '' : ` named '${exportName}'`} (adapters found: ${adapters.map(([name]) => name).join(', ') || 'none'})`,
+      { path },
+    );
   }
   return picked;
 }

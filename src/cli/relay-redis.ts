@@ -2,48 +2,37 @@
  * The `--redis` options of `tidelog relay`: share rooms with the deployment's other
  * relays through one Redis, and keep store-and-forward in Redis so any relay can
  * serve a returning device. Without `--redis` this returns nothing and the relay
- * stays the single-process one.
+ * stays the single-process one (and ioredis is never loaded).
  */
 import { InvalidArgumentError } from '../core/errors.js';
 import type { RelayLogger } from '../relay/log.js';
-import { openRedisFanout } from '../relay/redis/index.js';
 import type { RelayServerOptions } from '../relay/server.js';
+import type { ParsedArgs } from './args.js';
+import { numberFlag, textFlag } from './command.js';
 
-/** Usage text of the Redis options, appended to the relay's usage line. */
-export const REDIS_RELAY_USAGE = '[--redis redis://host:port [--relay-id <id>] [--redis-prefix <p>] [--redis-store-frames-max N] [--redis-store-age-ms-max ms]]';
-
-function positiveOption(options: ReadonlyMap<string, string | true>, name: string): number | undefined {
-  const raw = options.get(name);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw === true || !Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`--${name} takes a non-negative integer`);
-  return value;
-}
-
-function stringOption(options: ReadonlyMap<string, string | true>, name: string): string | undefined {
-  const raw = options.get(name);
-  if (raw === true) throw new InvalidArgumentError(`--${name} takes a value`);
-  return raw;
-}
+const REDIS_ONLY = ['relay-id', 'redis-prefix', 'redis-store-frames-max', 'redis-store-age-ms-max'];
 
 /**
  * The relay options that `--redis` adds (bus, store, extra metrics and health), or `{}`
  * without it. `--redis-store-frames-max 0` turns store-and-forward off.
- * @throws InvalidArgumentError for a bad URL or option, or `--store` together with `--redis`;
+ * @throws InvalidArgumentError for a bad URL, a Redis flag without `--redis`, or `--store` together with `--redis`;
  *   MissingPeerDependencyError when ioredis is not installed.
  */
-export async function redisRelayOptions(
-  options: ReadonlyMap<string, string | true>,
-  log: RelayLogger,
-): Promise<Pick<RelayServerOptions, 'bus' | 'store' | 'extraMetrics' | 'extraHealth'>> {
-  const url = stringOption(options, 'redis');
-  if (url === undefined) return {};
+export async function redisRelayOptions(args: ParsedArgs, log: RelayLogger): Promise<Pick<RelayServerOptions, 'bus' | 'store' | 'extraMetrics' | 'extraHealth'>> {
+  const url = textFlag(args, 'redis');
+  if (url === undefined) {
+    const stray = REDIS_ONLY.find((name) => args.flags.has(name));
+    if (stray !== undefined) throw new InvalidArgumentError(`--${stray} is an option of --redis: add --redis redis://host:port`);
+    return {};
+  }
   // A per-relay disk store would only serve devices that come back to the same relay.
-  if (options.has('store')) throw new InvalidArgumentError('--store <dir> and --redis exclude each other: with --redis, frames are stored in Redis');
-  const relayId = stringOption(options, 'relay-id');
-  const keyPrefix = stringOption(options, 'redis-prefix');
-  const framesPerRoomMax = positiveOption(options, 'redis-store-frames-max');
-  const ageMsMax = positiveOption(options, 'redis-store-age-ms-max');
+  if (args.flags.has('store')) throw new InvalidArgumentError('--store <dir> and --redis exclude each other: with --redis, frames are stored in Redis');
+  const relayId = textFlag(args, 'relay-id');
+  const keyPrefix = textFlag(args, 'redis-prefix');
+  const framesPerRoomMax = numberFlag(args, 'redis-store-frames-max', undefined);
+  const ageMsMax = numberFlag(args, 'redis-store-age-ms-max', undefined);
+  const { openRedisFanout, validateRedisUrl } = await import('../relay/redis/index.js');
+  validateRedisUrl(url);
   const fanout = await openRedisFanout({
     url,
     ...(relayId === undefined ? {} : { relayId }),

@@ -1,52 +1,29 @@
 /** `tidelog relay`: runs the relay until SIGTERM or SIGINT, logging JSON lines to stderr. */
 import { appendFileSync } from 'node:fs';
-import { InvalidArgumentError } from '../core/errors.js';
 import { DiskFrameStore } from '../relay/disk-frame-store.js';
 import { jsonLogger, type LogLevel } from '../relay/log.js';
 import { RelayServer, type RelayServerOptions } from '../relay/server.js';
-import { type Command, parseArgs } from './command.js';
-import { REDIS_RELAY_USAGE, redisRelayOptions } from './relay-redis.js';
+import type { ParsedArgs } from './args.js';
+import { type Io, numberFlag, textFlag } from './command.js';
+import { RELAY_LIMIT_FLAGS } from './relay-flags.js';
+import { redisRelayOptions } from './relay-redis.js';
 
-const NUMERIC_OPTIONS: Record<string, keyof RelayServerOptions> = {
-  'frame-bytes-max': 'frameBytesMax',
-  'frames-per-second-max': 'framesPerSecondMax',
-  'bytes-per-second-max': 'bytesPerSecondMax',
-  'connections-per-room-max': 'connectionsPerRoomMax',
-  'connections-max': 'connectionsMax',
-  'heartbeat-ms': 'heartbeatMs',
-  'buffered-bytes-max': 'bufferedBytesMax',
-};
-
-function numberOption(options: Map<string, string | true>, name: string): number | undefined {
-  const raw = options.get(name);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw === true || !Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`--${name} takes a non-negative number`);
-  return value;
-}
-
-/** Builds the relay options from the command line. @throws InvalidArgumentError */
-export async function relayOptionsFromArgs(args: readonly string[]): Promise<RelayServerOptions> {
-  const { options } = parseArgs(args);
-  const level = options.get('log-level') ?? 'info';
-  if (!['debug', 'info', 'warn', 'error'].includes(String(level))) throw new InvalidArgumentError('--log-level is debug, info, warn or error');
+/** Builds the relay options from checked arguments. @throws InvalidArgumentError, MissingPeerDependencyError */
+export async function relayOptionsFromArgs(args: ParsedArgs): Promise<RelayServerOptions> {
   const limits: Record<string, number> = {};
-  for (const [flag, key] of Object.entries(NUMERIC_OPTIONS)) {
-    const value = numberOption(options, flag);
-    if (value !== undefined) limits[key] = value;
+  for (const flag of RELAY_LIMIT_FLAGS) {
+    const value = numberFlag(args, flag.name, undefined);
+    if (value !== undefined) limits[flag.option] = value;
   }
-  const storeDir = options.get('store');
-  if (storeDir === true) throw new InvalidArgumentError('--store takes a directory');
-  const storeBytes = numberOption(options, 'store-bytes-max');
-  const storeAge = numberOption(options, 'store-age-ms-max');
-  const host = options.get('host');
-  const capture = options.get('capture');
-  if (capture === true) throw new InvalidArgumentError('--capture takes a file');
-  const log = jsonLogger(undefined, level as LogLevel);
-  const redis = await redisRelayOptions(options, log);
+  const storeDir = textFlag(args, 'store');
+  const storeBytes = numberFlag(args, 'store-bytes-max', undefined);
+  const storeAge = numberFlag(args, 'store-age-ms-max', undefined);
+  const capture = textFlag(args, 'capture');
+  const log = jsonLogger(undefined, (textFlag(args, 'log-level') ?? 'info') as LogLevel);
+  const redis = await redisRelayOptions(args, log);
   return {
-    host: typeof host === 'string' ? host : '127.0.0.1',
-    port: numberOption(options, 'port') ?? 8080,
+    host: textFlag(args, 'host') ?? '127.0.0.1',
+    port: numberFlag(args, 'port', 8080),
     log,
     // Synchronous on purpose: the capture must survive the relay being killed right after.
     ...(capture === undefined ? {} : { tap: (_room: string, frame: Uint8Array) => appendFileSync(capture, frame) }),
@@ -64,31 +41,37 @@ export async function relayOptionsFromArgs(args: readonly string[]): Promise<Rel
   };
 }
 
-/** The `relay` subcommand. */
-export const relayCommand: Command = {
-  name: 'relay',
-  usage: `relay [--port 8080] [--host 127.0.0.1] [--store <dir>] [--capture <file>] [--log-level info] ${REDIS_RELAY_USAGE}`,
-  summary: 'Run the end-to-end-encrypted sync relay (forwards ciphertext only)',
-  async run(args) {
-    const options = await relayOptionsFromArgs(args);
-    const relay = await RelayServer.start(options);
-    const store = options.store;
-    let sweeper: ReturnType<typeof setInterval> | undefined;
-    if (store instanceof DiskFrameStore) {
-      // Rooms nobody wrote to within the age bound are deleted at start and every hour.
-      const sweep = () => void store.sweep().catch(() => undefined);
-      sweep();
-      sweeper = setInterval(sweep, 3_600_000);
-      sweeper.unref();
-    }
-    process.stdout.write(`tidelog relay listening on ${relay.url}/rooms/<roomId>\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
-    if (sweeper !== undefined) clearInterval(sweeper);
-    await relay.close();
-    return 0;
-  },
-};
+/** Runs `tidelog relay` until SIGTERM or SIGINT. */
+export async function runRelayCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const options = await relayOptionsFromArgs(args);
+  let relay: RelayServer;
+  try {
+    relay = await RelayServer.start(options);
+  } catch (error) {
+    await options.bus?.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    // The usual reasons, in one line instead of Node's stack.
+    if (code === 'EADDRINUSE') throw new Error(`port ${options.port} on ${options.host} is already in use (--port 0 picks a free one)`);
+    if (code === 'EACCES') throw new Error(`no permission to listen on port ${options.port} (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`cannot listen on host '${options.host}': no such local address`);
+    throw error;
+  }
+  const store = options.store;
+  let sweeper: ReturnType<typeof setInterval> | undefined;
+  if (store instanceof DiskFrameStore) {
+    // Rooms nobody wrote to within the age bound are deleted at start and every hour.
+    const sweep = () => void store.sweep().catch(() => undefined);
+    sweep();
+    sweeper = setInterval(sweep, 3_600_000);
+    sweeper.unref();
+  }
+  io.out(`tidelog relay listening on ${relay.url}/rooms/<roomId> (metrics: ${relay.url.replace(/^ws/, 'http')}/metrics)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  if (sweeper !== undefined) clearInterval(sweeper);
+  await relay.close();
+  return 0;
+}

@@ -17,46 +17,57 @@ import type { RunResult } from '../sim/result.js';
 import { shrinkRun } from '../sim/shrink.js';
 import { renderTimeline } from '../sim/timeline.js';
 import { tidelogHarness } from '../sim/tidelog/harness.js';
-import { type Command, parseArgs } from './command.js';
+import type { FlagValues, ParsedArgs } from './args.js';
+import { UsageError } from './args.js';
+import type { Io } from './command.js';
 import { loadHarness } from './load-target.js';
+import { OVERRIDE_FLAGS } from './sim-flags.js';
 
-type Flags = Map<string, string | true>;
+type Flags = FlagValues;
 type Out = (line: string) => void;
 
-const CONTROL_FLAGS = new Set(['seed', 'seeds', 'runs', 'replay', 'check-determinism', 'no-shrink', 'shrink-runs', 'trace', 'quiet', 'html', 'target']);
-const STRING_OPTIONS = new Set(['keyDistribution', 'restoreMode', 'wipeMode', 'bug']);
 const SHRINK_RUNS_DEFAULT = 200;
 
-/** Turns `--kebab-name value` flags into option overrides. */
-export function parseOverrides(options: Flags): SimOverrides {
-  const sample = swarmOptions(0);
+/**
+ * The `SimOptions` overrides the flags fix (values already checked by the parser; `--faults` here).
+ * Every override is checked against the simulator's own ranges too, so a bad one is a usage error now.
+ */
+export function parseOverrides(flags: Flags): SimOverrides {
   const out: Record<string, unknown> = {};
-  for (const [flag, raw] of options) {
-    if (CONTROL_FLAGS.has(flag)) continue;
-    const name = flag === 'keys' ? 'keySpace' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (raw === true) throw new InvalidArgumentError(`--${flag} needs a value`);
-    if (name === 'faults') out.faults = parseFaults(raw);
-    else if (STRING_OPTIONS.has(name)) out[name] = raw;
-    else if (name in sample && name !== 'seed') {
-      const value = Number(raw);
-      if (!Number.isFinite(value)) throw new InvalidArgumentError(`--${flag} must be a number`);
-      out[name] = value;
-    } else throw new InvalidArgumentError(`unknown option --${flag}`);
+  const options = new Map(OVERRIDE_FLAGS.map((flag) => [flag.name, flag.option]));
+  // In the order typed, so a replay command lists them as the user gave them.
+  for (const [name, value] of flags) {
+    if (name === 'faults') out.faults = asUsage(() => parseFaults(String(value)));
+    const option = options.get(name);
+    if (option !== undefined) out[option] = value;
   }
+  asUsage(() => swarmOptions(1, out as SimOverrides));
   return out as SimOverrides;
 }
 
+/** Runs `check`, turning its InvalidArgumentError into a usage error (exit status 2). */
+function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError && !(error instanceof UsageError)) {
+      // The simulator names its options (`replicas`); the user typed flags (`--replicas`).
+      let message = error.message;
+      for (const flag of OVERRIDE_FLAGS) message = message.replace(new RegExp(`\\b${flag.option}\\b`, 'g'), `--${flag.name}`);
+      throw new UsageError(message, { ...error.details });
+    }
+    throw error;
+  }
+}
+
 function intFlag(flags: Flags, name: string, fallback: number): number {
-  const raw = flags.get(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw === true || !Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`--${name} must be a non-negative integer`);
-  return value;
+  const value = flags.get(name);
+  return typeof value === 'number' ? value : fallback;
 }
 
 /** `--runs K` (and its older name `--seeds K`): how many seeds to sweep, 0 for one run. Both at once is an error. */
 function sweepCount(flags: Flags): number {
-  if (flags.has('runs') && flags.has('seeds')) throw new InvalidArgumentError('--runs and --seeds are the same option (--seeds is its older name): give one');
+  if (flags.has('runs') && flags.has('seeds')) throw new UsageError('--runs and --seeds are the same option (--seeds is its older name): give one');
   return flags.has('runs') ? intFlag(flags, 'runs', 0) : intFlag(flags, 'seeds', 0);
 }
 
@@ -83,7 +94,10 @@ async function runOne(harness: Harness, seed: number, overrides: SimOverrides, f
   if (long) process.stderr.write('\n');
   for (const line of summarize(harness, result, performance.now() - started)) out(line);
   if (typeof html === 'string') {
-    writeFileSync(html, renderTimeline(result.trace ?? [], options.replicas, `tidelog sim ${runName(harness, seed)}: ${result.violations.length} violation(s), trace hash ${result.traceHash}`));
+    writeFileSync(
+      html,
+      renderTimeline(result.trace ?? [], options.replicas, `tidelog sim ${runName(harness, seed)}: ${result.violations.length} violation(s), trace hash ${result.traceHash}`),
+    );
     out(`  timeline written to ${html}`);
   }
   if (result.violations.length === 0) out(verdict(harness, result));
@@ -136,7 +150,9 @@ async function sweep(harness: Harness, firstSeed: number, count: number, overrid
   const msg = percentiles(messages);
   const by = percentiles(bytes);
   const on = harness.spec === undefined ? '' : ` on target ${harness.name}`;
-  out(`${count} seeds (${firstSeed}..${firstSeed + count - 1})${on}, ${events} events in ${(wallMs / 1000).toFixed(1)} s (${Math.round((events / Math.max(wallMs, 1)) * 1000)} events/s)`);
+  out(
+    `${count} seeds (${firstSeed}..${firstSeed + count - 1})${on}, ${events} events in ${(wallMs / 1000).toFixed(1)} s (${Math.round((events / Math.max(wallMs, 1)) * 1000)} events/s)`,
+  );
   out(`convergence after the final heal: p50 ${ms.p50.toFixed(0)} ms, p95 ${ms.p95.toFixed(0)} ms, p99 ${ms.p99.toFixed(0)} ms (virtual)`);
   out(`  frames sent meanwhile p50 ${msg.p50} p95 ${msg.p95} p99 ${msg.p99}; bytes p50 ${by.p50} p95 ${by.p95} p99 ${by.p99}`);
   out(failed.length === 0 ? `PASSED: all ${count} seeds passed every check` : `FAILED: ${failed.length} failing seed(s): ${failed.join(', ')}`);
@@ -161,29 +177,32 @@ async function determinism(harness: Harness, seed: number, overrides: SimOverrid
   return 1;
 }
 
-/** The `sim` subcommand. */
-export const simCommand: Command = {
-  name: 'sim',
-  usage: 'sim [--seed N] [--replicas R] [--steps S] [--faults all|none|list|a,b] [--runs K] [--target tidelog|yjs|automerge|<module>] [--replay N [--html F]] [--check-determinism]',
-  summary: 'run the deterministic fault simulator (a seed, a sweep of seeds, a replay, or a determinism check)',
-  async run(args) {
-    const { options: flags } = parseArgs(args);
-    const out: Out = (line) => void process.stdout.write(`${line}\n`);
-    if (flags.get('faults') === 'list') {
-      out(FAULT_NAMES.join(', '));
-      return 0;
-    }
-    const overrides = parseOverrides(flags);
-    if (flags.get('html') === true) throw new InvalidArgumentError('--html needs a file name');
-    const spec = flags.get('target');
-    const harness = spec === undefined || spec === 'tidelog' ? tidelogHarness : await loadHarness(spec);
-    const ignored = (overrides.faults ?? []).filter((fault) => !harness.faults.includes(fault));
-    if (ignored.length > 0) out(`note: faults the ${harness.name} target cannot take, not injected: ${ignored.join(', ')}`);
-    if (flags.has('replay')) return (await runOne(harness, intFlag(flags, 'replay', 1), overrides, flags, out)).violations.length === 0 ? 0 : 1;
-    const seed = intFlag(flags, 'seed', 1);
-    if (flags.has('check-determinism')) return determinism(harness, seed, overrides, out);
-    const runs = sweepCount(flags);
-    if (runs > 0) return sweep(harness, seed, runs, overrides, flags, out);
-    return (await runOne(harness, seed, overrides, flags, out)).violations.length === 0 ? 0 : 1;
-  },
-};
+/** Runs `tidelog sim` with checked arguments. */
+export async function runSimCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const flags = args.flags;
+  const out: Out = io.out;
+  if (flags.get('faults') === 'list') {
+    out(FAULT_NAMES.join(', '));
+    return 0;
+  }
+  const modes = ['replay', 'check-determinism', flags.has('seeds') ? 'seeds' : 'runs'].filter((name) => flags.has(name));
+  if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} exclude each other`);
+  const overrides = parseOverrides(flags);
+  const spec = flags.get('target');
+  const harness = spec === undefined || spec === 'tidelog' ? tidelogHarness : await loadHarness(String(spec));
+  const ignored = (overrides.faults ?? []).filter((fault) => !harness.faults.includes(fault));
+  if (ignored.length > 0) io.err(`note: faults the ${harness.name} target cannot take, not injected: ${ignored.join(', ')}`);
+  if (flags.has('replay')) return (await runOne(harness, intFlag(flags, 'replay', 1), overrides, flags, out)).violations.length === 0 ? 0 : 1;
+  const seed = intFlag(flags, 'seed', 1);
+  if (flags.has('check-determinism')) return determinism(harness, seed, overrides, out);
+  const runs = sweepCount(flags);
+  if (runs > 0) return sweep(harness, seed, runs, overrides, flags, out);
+  return (await runOne(harness, seed, overrides, flags, out)).violations.length === 0 ? 0 : 1;
+}
+
+/** Runs `tidelog replay <seed>`: `sim --replay <seed>` with the same flags. */
+export function runReplayCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const flags = new Map(args.flags);
+  flags.set('replay', Number(args.positionals[0]));
+  return runSimCommand({ ...args, flags }, io);
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseFor } from '../../src/cli/cli.js';
 import { relayOptionsFromArgs } from '../../src/cli/relay.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { DiskFrameStore } from '../../src/relay/disk-frame-store.js';
@@ -28,14 +29,14 @@ describe('TokenBucket', () => {
 
 describe('relay command line', () => {
   it('parses limits and the store, and rejects bad values', async () => {
-    const options = await relayOptionsFromArgs(['--port', '0', '--frame-bytes-max', '4096', '--store', '/tmp/tidelog-never-created', '--log-level', 'warn']);
+    const options = await relayOptionsFromArgs(parseFor('relay', ['--port', '0', '--frame-bytes-max', '4096', '--store', '/tmp/tidelog-never-created', '--log-level', 'warn']));
     expect(options.port).toBe(0);
     expect(options.frameBytesMax).toBe(4096);
     expect(options.store).toBeInstanceOf(DiskFrameStore);
-    await expect(relayOptionsFromArgs(['--port', 'eighty'])).rejects.toThrow(InvalidArgumentError);
-    await expect(relayOptionsFromArgs(['--heartbeat-ms', '-5'])).rejects.toThrow(InvalidArgumentError);
-    await expect(relayOptionsFromArgs(['--store'])).rejects.toThrow(InvalidArgumentError);
-    await expect(relayOptionsFromArgs(['--log-level', 'loud'])).rejects.toThrow(InvalidArgumentError);
+    expect(() => parseFor('relay', ['--port', 'eighty'])).toThrow(InvalidArgumentError);
+    expect(() => parseFor('relay', ['--heartbeat-ms', '-5'])).toThrow(InvalidArgumentError);
+    expect(() => parseFor('relay', ['--store'])).toThrow(InvalidArgumentError);
+    expect(() => parseFor('relay', ['--log-level', 'loud'])).toThrow(InvalidArgumentError);
   });
 });
 

@@ -142,7 +142,9 @@ export function recoverDirectory(dir: string, mode: RecoveryMode): RecoveredLog 
     }
     segments.push({ index: segment.index, bytes: segment.records.at(-1)?.end ?? FILE_HEADER_BYTES, maxSeq });
   }
-  if (meta === undefined && (snapshot !== undefined || batches.length > 0)) {
+  // A meta.json that is there but does not decode is reported as damaged already: not as missing too.
+  const metaDamaged = report.damage.some((finding) => finding.file === META_FILE);
+  if (meta === undefined && !metaDamaged && (snapshot !== undefined || batches.length > 0)) {
     corrupt(mode, report, { file: META_FILE, offset: 0, bytes: 0, reason: 'meta.json is missing but the directory holds data', kind: 'corrupt' });
   }
   return { meta, snapshot, snapshotIndex, batches, segments, report };
@@ -259,7 +261,7 @@ function resolveDamage(dir: string, segments: ScannedSegment[], expectedFirst: n
   if (!tail && !mode.repair) {
     throw new StorageCorruptError(
       `${finding.file} is damaged at byte ${offset} (${finding.reason}) and intact records follow, so this is not an interrupted write. ` +
-        'Nothing was changed. Open with { repair: true } (or run `tidelog verify`) to keep everything before the damage and move the rest to damaged/.',
+        'Nothing was changed. `tidelog repair <dir>` (or opening with { repair: true }) keeps everything before the damage and moves the rest to damaged/; `tidelog verify <dir>` lists every problem.',
       { file: finding.file, offset, reason: finding.reason },
     );
   }
