@@ -4,7 +4,7 @@
 # root, or through passwordless sudo), or stops at once with one line that says what is missing and how to get
 # it. Nothing is skipped: a suite that cannot run fails the command.
 #
-#   npm test                      everything: the main suite, then the browser suite
+#   npm test                      everything: the main suite, the browser suite, then the consumer suite
 #   npm test -- test/core         only those vitest files of the main suite (no installs, no browser suite)
 #   TIDELOG_CHROMIUM=/path npm test   another Chromium binary
 set -euo pipefail
@@ -65,3 +65,5 @@ export TIDELOG_CHROMIUM
 
 npx vitest run
 npx vitest run -c vitest.browser.config.ts
+# The package as a consumer installs it (npm pack, a temporary project): about a minute.
+npx vitest run -c vitest.package.config.ts

@@ -13,7 +13,12 @@ export * from './relay/index.js';
 export { type NodeSyncedReplicaOptions, openSyncedReplicaNode } from './client/node.js';
 export { nodeAead } from './crypto/node-aead.js';
 export {
+  IOREDIS_INSTALL,
+  loadRedisConstructor,
   openRedisFanout,
+  type RedisClient,
+  type RedisConstructor,
+  type RedisPipeline,
   type RedisCounters,
   type RedisFanout,
   type RedisFanoutOptions,
