@@ -218,7 +218,8 @@ export async function compareSuite(opts: SuiteOptions): Promise<BenchResult[]> {
   return toResults(ctx.figures);
 }
 
-function toResults(figures: readonly Figure[]): BenchResult[] {
+/** The runner's results for a run's figures (what latest.json holds for this suite). */
+export function toResults(figures: readonly Figure[]): BenchResult[] {
   const shown = new Set<Figure>([...headlineFigures(figures).values()].flatMap((h) => h.figures));
   for (const f of figures) if (f.system === 'machine') shown.add(f);
   return figures.map((f) => {

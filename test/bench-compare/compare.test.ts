@@ -1,7 +1,7 @@
 /** The comparison benchmark's own parts: the adapters agree on semantics, the zipfian chooser is skewed and seeded, and the report helpers flag what they should. */
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Op, Replica } from '../../src/core/index.js';
-import { checkSets, lastWrite, readAll, writeSets } from '../../bench/compare/data.js';
+import { checkSets, keyNames, lastWrite, readAll, writeSets } from '../../bench/compare/data.js';
 import type { Figure } from '../../bench/compare/figures.js';
 import { expect as benchExpect, SizeBudget, WrongResultError } from '../../bench/compare/measure.js';
 import { ratio, superlinearFlags } from '../../bench/compare/report.js';
@@ -28,6 +28,24 @@ describe('compared systems', () => {
       expect(doc.get('user')).toEqual({ name: 'ada', address: 'here' });
       await doc.close();
       await copy.close();
+    });
+
+    it(`${system.name}: a set per call (await last and await each) leaves every key right, and a catch-up through its sync exchange copies everything`, async () => {
+      const keys = keyNames(4).slice(0, 4);
+      for (const awaitEach of [false, true]) {
+        const doc = await system.create(0);
+        await doc.writePerCall(keys, 0, 50, awaitEach);
+        checkSets(doc, 50, 4);
+        await doc.close();
+      }
+      const source = await system.create(1);
+      await writeSets(source, 0, 300, 30);
+      const reader = await system.create(2);
+      const exchange = await source.catchUp(reader);
+      checkSets(reader, 300, 30);
+      expect(exchange.bytes).toBeGreaterThan(30);
+      expect(exchange.messages).toBeGreaterThanOrEqual(1);
+      await Promise.all([source.close(), reader.close()]);
     });
 
     it(`${system.name}: a wrong value fails the check`, async () => {
