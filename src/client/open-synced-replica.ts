@@ -14,7 +14,8 @@ import type { RandomBytes } from '../crypto/random-bytes.js';
 import { type RoomKey, roomKeyFromInvite, roomKeyFromPassphrase, type ScryptParams } from '../crypto/room-key.js';
 import { SyncSession, type SyncSessionOptions } from '../sync/session.js';
 import type { SyncState } from '../sync/sync-state.js';
-import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportOptions } from '../sync/websocket-transport.js';
+import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportOptions, type WebSocketTransportState } from '../sync/websocket-transport.js';
+import { consoleRelayLog, type RelayLog, relayNotices } from './relay-notices.js';
 
 /** A passphrase and the salt (a room name works) it is stretched with. */
 export interface PassphraseKey {
@@ -48,6 +49,11 @@ export interface SyncedReplicaOptions {
   /** AES-GCM engine and randomness, for tests and benchmarks. */
   readonly aead?: Aead;
   readonly randomBytes?: RandomBytes;
+  /**
+   * Where to say that the relay cannot be reached (once per outage, `warn`) and that it is back (`info`).
+   * `console` by default; `false` for silence. The same facts are in `syncState()` and `socket.stats()`.
+   */
+  readonly log?: RelayLog;
 }
 
 /** A replica kept in sync through a relay. */
@@ -107,12 +113,25 @@ function cryptoOptions(options: Pick<SyncedReplicaOptions, 'aead' | 'randomBytes
  */
 export function syncReplica(replica: Replica, key: RoomKey, options: Omit<SyncedReplicaOptions, 'key' | 'passphrase' | 'storage' | 'encryptAtRest' | 'replica'>): SyncedReplica {
   const crypto = cryptoOptions(options);
-  const socket = new WebSocketTransport({
+  const userHook = options.transport?.onStateChange;
+  let notices: ((state: WebSocketTransportState) => void) | undefined;
+  const socket: WebSocketTransport = new WebSocketTransport({
     ...options.transport,
+    onStateChange: (state) => {
+      userHook?.(state);
+      notices?.(state);
+    },
     url: roomUrl(options.relayUrl, key.roomId),
     ...(options.fallbackRelayUrls === undefined ? {} : { fallbackUrls: options.fallbackRelayUrls.map((url) => roomUrl(url, key.roomId)) }),
     ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
   });
+  // Set after the constructor: its first attempt may fail inside it, before `socket` is assigned.
+  notices = relayNotices(
+    options.log ?? consoleRelayLog,
+    () => socket.stats(),
+    () => socket.currentUrl,
+  );
+  if (socket.stats().state === 'waiting') notices('waiting');
   const encryption = new EncryptedTransport(socket, { key, ...crypto });
   const session = new SyncSession(replica, encryption, options.session);
   session.start();

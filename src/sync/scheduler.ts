@@ -10,17 +10,21 @@ export type CancelTimer = () => void;
 export interface Scheduler {
   /** Current time in milliseconds (virtual in the simulator). */
   now(): number;
-  /** Calls `callback` once after `delayMs`; returns its cancel function. */
-  setTimer(delayMs: number, callback: () => void): CancelTimer;
+  /**
+   * Calls `callback` once after `delayMs`; returns its cancel function. A real timer does not keep a Node
+   * process alive unless `keepAlive` says so (a transport waiting to reconnect: an open client keeps its
+   * process alive, connected or not, until it is closed).
+   */
+  setTimer(delayMs: number, callback: () => void, options?: { readonly keepAlive?: boolean }): CancelTimer;
 }
 
 /** The real scheduler: the default outside the simulator. */
 export const systemScheduler: Scheduler = {
   now: () => Date.now(), // injected default
-  setTimer(delayMs, callback) {
+  setTimer(delayMs, callback, options) {
     const handle = globalThis.setTimeout(callback, delayMs); // injected default
     // A sync session must never keep a Node process alive on its own.
-    (handle as { unref?: () => void }).unref?.();
+    if (options?.keepAlive !== true) (handle as { unref?: () => void }).unref?.();
     return () => globalThis.clearTimeout(handle);
   },
 };

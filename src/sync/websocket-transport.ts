@@ -66,6 +66,10 @@ export interface WebSocketTransportStats {
   readonly framesDropped: number;
   /** Text frames received and ignored (the relay only forwards binary). */
   readonly textFramesIgnored: number;
+  /** Connection attempts in a row that failed since the socket was last open (0 while open). */
+  readonly failedAttempts: number;
+  /** The last failed or lost connection: which URL and why (`connect ECONNREFUSED ...`, a timeout), if any. */
+  readonly lastFailure: { readonly url: string; readonly reason: string } | undefined;
 }
 
 /** The next reconnect delay: exponential in `attempt`, capped, with full jitter in [delay/2, delay]. */
@@ -90,6 +94,7 @@ export class WebSocketTransport implements Transport {
   private state: WebSocketTransportState = 'connecting';
   private attempt = 0;
   private cancelTimer: CancelTimer | undefined;
+  private lastFailure: { url: string; reason: string } | undefined;
   private readonly counters = { connects: 0, disconnects: 0, framesSent: 0, framesReceived: 0, framesDropped: 0, textFramesIgnored: 0 };
 
   constructor(private readonly options: WebSocketTransportOptions) {
@@ -120,7 +125,7 @@ export class WebSocketTransport implements Transport {
 
   /** Counters and the current state. */
   stats(): WebSocketTransportStats {
-    return { state: this.state, ...this.counters };
+    return { state: this.state, ...this.counters, failedAttempts: this.state === 'open' ? 0 : this.attempt, lastFailure: this.lastFailure };
   }
 
   /** Sends a frame if the socket is open and not backed up; otherwise drops it (anti-entropy repairs on the next `up`). */
@@ -164,13 +169,14 @@ export class WebSocketTransport implements Transport {
     let socket: WebSocketLike;
     try {
       socket = new this.Ctor(this.currentUrl);
-    } catch {
+    } catch (error) {
+      this.lastFailure = { url: this.currentUrl, reason: (error as Error).message };
       this.scheduleReconnect();
       return;
     }
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
-    this.cancelTimer = this.scheduler.setTimer(this.connectTimeoutMs, () => this.lost(socket));
+    this.cancelTimer = this.scheduler.setTimer(this.connectTimeoutMs, () => this.lost(socket, `no answer within ${this.connectTimeoutMs} ms`));
     socket.onopen = () => {
       if (this.socket !== socket) return;
       this.cancelTimer?.();
@@ -189,12 +195,13 @@ export class WebSocketTransport implements Transport {
       this.counters.framesReceived += 1;
       this.listener?.frame(toBytes(data));
     };
-    socket.onclose = () => this.lost(socket);
-    socket.onerror = () => this.lost(socket);
+    socket.onclose = (event) => this.lost(socket, `closed${typeof (event as { code?: unknown })?.code === 'number' ? ` (${(event as { code: number }).code})` : ''}`);
+    socket.onerror = (event) => this.lost(socket, errorText(event));
   }
 
-  private lost(socket: WebSocketLike): void {
+  private lost(socket: WebSocketLike, reason = 'connection lost'): void {
     if (this.socket !== socket || this.state === 'closed') return;
+    this.lastFailure = { url: this.currentUrl, reason };
     detach(socket);
     this.socket = undefined;
     this.cancelTimer?.();
@@ -215,9 +222,14 @@ export class WebSocketTransport implements Transport {
     this.setState('waiting');
     const delayMs = reconnectDelayMs(this.attempt, this.delayMsMin, this.delayMsMax, this.random);
     this.attempt += 1;
-    this.cancelTimer = this.scheduler.setTimer(delayMs, () => {
-      if (this.state === 'waiting') this.connect();
-    });
+    // Kept alive: without it a Node process whose relay is down would exit mid-await (status 13) instead of retrying.
+    this.cancelTimer = this.scheduler.setTimer(
+      delayMs,
+      () => {
+        if (this.state === 'waiting') this.connect();
+      },
+      { keepAlive: true },
+    );
   }
 
   private setState(state: WebSocketTransportState): void {
@@ -225,6 +237,14 @@ export class WebSocketTransport implements Transport {
     this.state = state;
     this.options.onStateChange?.(state);
   }
+}
+
+/** What an error event says: `ws` gives a message (`connect ECONNREFUSED 127.0.0.1:8080`); browsers say nothing. */
+function errorText(event: unknown): string {
+  const { message, error } = (event ?? {}) as { message?: unknown; error?: { message?: unknown } };
+  if (typeof message === 'string' && message !== '') return message;
+  if (typeof error?.message === 'string' && error.message !== '') return error.message;
+  return 'connection failed';
 }
 
 function detach(socket: WebSocketLike): void {

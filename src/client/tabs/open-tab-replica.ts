@@ -52,7 +52,11 @@ export async function openTabReplica(options: TabReplicaOptions): Promise<TabRep
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const openDatabase = async (writerIds: (replicaId: string) => (id: string) => boolean): Promise<OpenedDatabase> => {
-    const idb = await IndexedDbStorage.open(options.name, { locks: null, ...(options.indexedDB === undefined ? {} : { factory: options.indexedDB }), ...(options.durability === undefined ? {} : { durability: options.durability }) });
+    const idb = await IndexedDbStorage.open(options.name, {
+      locks: null,
+      ...(options.indexedDB === undefined ? {} : { factory: options.indexedDB }),
+      ...(options.durability === undefined ? {} : { durability: options.durability }),
+    });
     const storage = key !== undefined && options.sync?.encryptAtRest === true ? new EncryptedStorage(idb, key, {}) : idb;
     const replica = await Replica.open({ ...options.replica, storage, clock, random });
     if (options.sync === undefined || key === undefined) return { replica, close: () => replica.close() };

@@ -435,7 +435,10 @@ export class TabReplica implements LiveSource {
   async batch(writes: readonly OpInput<JsonValue>[] | ((batch: BatchWriter) => void)): Promise<Op[]> {
     const inputs: OpInput<JsonValue>[] = [];
     if (typeof writes === 'function') {
-      writes({ set: (key, value) => void inputs.push({ type: 'set', key: validateKey(key), value: toJsonValue(value) }), delete: (key) => void inputs.push({ type: 'delete', key: validateKey(key) }) });
+      writes({
+        set: (key, value) => void inputs.push({ type: 'set', key: validateKey(key), value: toJsonValue(value) }),
+        delete: (key) => void inputs.push({ type: 'delete', key: validateKey(key) }),
+      });
     } else {
       if (!Array.isArray(writes)) throw new InvalidArgumentError('batch takes an array of writes or a function');
       for (const [index, input] of writes.entries()) {
