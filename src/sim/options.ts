@@ -75,8 +75,6 @@ export interface SimOptions {
   readonly restoreMode: 'safe' | 'raw';
   /** Whether a wiped device is re-created under a new id or its old one (reuse must then be detected). */
   readonly wipeMode: 'new-id' | 'same-id';
-  /** Interval of the "equal version vectors imply equal states" check, ms. */
-  readonly vvCheckIntervalMs: number;
   /**
    * Every replica's `maxDriftMs`. By default {@link driftBoundMs}: wide enough that no skew or jump the run draws
    * makes an honest replica refuse another's ops (those faults model clocks that are wrong within tolerance).
@@ -121,7 +119,6 @@ export function swarmOptions(seed: number, overrides: SimOverrides = {}): SimOpt
     livenessBudgetMs: 60_000,
     restoreMode: 'safe',
     wipeMode: 'new-id',
-    vvCheckIntervalMs: 250,
   };
   const options = { ...drawn, ...overrides } as SimOptions;
   validateOptions(options);
@@ -139,7 +136,7 @@ export function parseFaults(list: string): FaultName[] {
 
 /** Checks ranges. @throws InvalidArgumentError */
 export function validateOptions(options: SimOptions): void {
-  const ints: (keyof SimOptions)[] = ['replicas', 'steps', 'keySpace', 'batchOpsMax', 'sessionBatchOpsMax', 'sessionBatchBytesMax', 'livenessBudgetMs', 'vvCheckIntervalMs'];
+  const ints: (keyof SimOptions)[] = ['replicas', 'steps', 'keySpace', 'batchOpsMax', 'sessionBatchOpsMax', 'sessionBatchBytesMax', 'livenessBudgetMs'];
   for (const name of ints) {
     const value = options[name];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (name === 'steps' ? 0 : 1)) throw new InvalidArgumentError(`${name} must be a positive integer`);

@@ -119,6 +119,9 @@ export abstract class SimRun<N extends SimProcess> implements ConvergenceHost {
   /** Called after the loop waited for an event's promise work (caches of node state may be stale). */
   protected settled(): void {}
 
+  /** Called after every event, once its promise work has run: where a harness checks what must hold at every moment. */
+  protected afterEvent(): void {}
+
   /** The node a fault names (indexes wrap, so a plan drawn for more replicas still runs). */
   protected nodeAt(index: number): N {
     return this.nodes[index % this.nodes.length] as N;
@@ -169,6 +172,7 @@ export abstract class SimRun<N extends SimProcess> implements ConvergenceHost {
         }
         this.settled();
       }
+      this.afterEvent();
       if (onProgress !== undefined && this.events % PROGRESS_EVERY_EVENTS === 0) onProgress(Math.min(1, this.nowMs / (this.plan.healAtMs + 1)), this.events);
     }
   }

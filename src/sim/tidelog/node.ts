@@ -44,6 +44,8 @@ export interface NodeHost extends ProcessHost {
   /** Told about every op this node commits or merges, in commit order. */
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void;
   onSyncError(node: SimNode, code: string, message: string): void;
+  /** Told when the node's replica appeared or went away (a start, a crash): what checks at every event look at changed. */
+  onNodeChanged(node: SimNode): void;
 }
 
 /** A simulated device. */
@@ -60,6 +62,8 @@ export class SimNode extends SimProcess {
   arrival = new Map<string, Op>();
   backup: SimMedium | undefined;
   lastRecovery: RecoveryReport | undefined;
+  /** Bumped whenever this node's replica, vector or state may have changed (a commit, a merge, a start, a crash). */
+  changes = 0;
   private readonly tracksArrival: boolean;
 
   constructor(
@@ -106,6 +110,7 @@ export class SimNode extends SimProcess {
     // Ops only (no per-key change records); subscribed before the session, so it still hears each commit first.
     replica.subscribeOps((event) => {
       for (const op of event.ops) this.observe(op);
+      this.changes += 1;
       this.host.onCommit(this, event.origin, event.ops);
     });
     const repair = this.options.bug !== 'no-repair';
@@ -121,6 +126,8 @@ export class SimNode extends SimProcess {
       onError: (error) => this.host.onSyncError(this, error.code, error.message),
     });
     this.state = 'up';
+    this.changes += 1;
+    this.host.onNodeChanged(this);
     this.session.start();
     this.transport.setUp(true);
   }
@@ -145,6 +152,8 @@ export class SimNode extends SimProcess {
     this.session = undefined;
     this.replica = undefined; // abandoned, never closed: a dead process flushes nothing
     this.medium.crash(torn, this.prng);
+    this.changes += 1;
+    this.host.onNodeChanged(this);
   }
 
   /** The visible state as the target reports it (`arrival-order` is the deliberately broken one). */

@@ -12,7 +12,7 @@ import type { SimOptions } from '../options.js';
 import { Prng } from '../prng.js';
 import type { RunHooks, RunResult } from '../result.js';
 import { type FaultHandlers, type FaultKind, SimRun } from '../sim-run.js';
-import { checkEqualVectors, checksRun, runCheckers } from './checkers/index.js';
+import { checksRun, EqualVectorsCheck, runCheckers } from './checkers/index.js';
 import { History } from './history.js';
 import { type NodeHost, SimNode } from './node.js';
 import { SimMedium, SimStorage } from './storage.js';
@@ -40,6 +40,8 @@ class TidelogRun extends SimRun<SimNode> implements NodeHost {
   private readonly nodePrng: Prng;
   private framesMalformed = 0;
   private recordsDropped = 0;
+  /** Checker 6, after every event that changed a replica. */
+  private readonly equalVectors = new EqualVectorsCheck();
 
   /** Every fault kind: Tidelog's harness injects them all. */
   protected readonly handlers: FaultHandlers<FaultKind> = {
@@ -75,7 +77,12 @@ class TidelogRun extends SimRun<SimNode> implements NodeHost {
   onCommit(node: SimNode, origin: 'local' | 'remote', ops: readonly Op[]): void {
     if (origin === 'local') this.history.recordCommitted(ops);
     else this.history.recordMerged(ops);
+    this.equalVectors.changed();
     this.emit({ kind: origin === 'local' ? 'commit' : 'merge', node: node.index, count: ops.length, firstOpId: opIdString(ops[0] as Op) });
+  }
+
+  onNodeChanged(): void {
+    this.equalVectors.changed();
   }
 
   onSyncError(node: SimNode, code: string, message: string): void {
@@ -88,7 +95,7 @@ class TidelogRun extends SimRun<SimNode> implements NodeHost {
 
   async run(): Promise<SimResult> {
     for (const node of this.nodes) await node.start();
-    await this.loop(() => this.scheduleVvCheck(this.options.vvCheckIntervalMs));
+    await this.loop();
     for (const node of this.nodes) await node.session?.stop();
     // With an op id reused (and reported), equal vectors no longer imply equal ops: checker 6 does not apply.
     const reuse = this.history.reusedIds.length > 0 && this.history.reuseExpected && this.history.conflictsDetected > 0;
@@ -254,16 +261,9 @@ class TidelogRun extends SimRun<SimNode> implements NodeHost {
     return true;
   }
 
-  private scheduleVvCheck(atMs: number): void {
-    this.schedule(atMs, () => {
-      this.checkEqualVectors();
-      if (!this.stopped) this.scheduleVvCheck(this.nowMs + this.options.vvCheckIntervalMs);
-    });
-  }
-
-  /** Checker 6, run during the run: replicas with equal version vectors show equal states. */
-  private checkEqualVectors(): void {
+  /** Checker 6, at every event that changed a replica: replicas with equal version vectors show equal states. */
+  protected override afterEvent(): void {
     if (this.history.violations.length >= 10) return;
-    for (const finding of checkEqualVectors(this.nodes)) this.history.violations.push(this.found('equal-vectors', finding.message, finding.subject));
+    for (const finding of this.equalVectors.check(this.nodes)) this.history.violations.push(this.found('equal-vectors', finding.message, finding.subject));
   }
 }

@@ -15,7 +15,7 @@ import { checkReferenceModel } from './reference-model.js';
 import { checkSyncStatus } from './sync-status.js';
 
 export type { CheckContext } from './context.js';
-export { checkEqualVectors } from './equal-vectors.js';
+export { checkEqualVectors, EqualVectorsCheck } from './equal-vectors.js';
 
 /** [name, checker, needs convergence to be meaningful]. */
 const CHECKERS: readonly [string, (context: CheckContext) => Finding[], boolean][] = [
