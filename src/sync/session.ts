@@ -810,19 +810,25 @@ export class SyncSession {
       this.sendHello(undefined, true);
       return;
     }
-    // Prefer the next peer (in turn) known to hold ops we lack; otherwise plain round robin.
+    // Prefer the next peer (in turn) known to hold ops we lack; otherwise plain round robin. Either way skip a peer
+    // that went silent: asked, and not heard from for two ticks (a dead device's last hello would win every tick).
     const mine = this.replica.versionVector();
-    let to = ids[this.roundRobin % ids.length] as string;
+    const nowMs = this.scheduler.now();
+    let to: string | undefined;
+    let lacking: string | undefined;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[(this.roundRobin + i) % ids.length] as string;
-      const theirs = this.peers.get(id)?.versionVector;
-      if (theirs !== undefined && !vvDominates(mine, theirs)) {
-        to = id;
+      const peer = this.peers.get(id) as PeerState;
+      if (peer.lastHelloSentMs > peer.lastHeardMs && nowMs - peer.lastHeardMs > 2 * this.antiEntropyIntervalMs) continue;
+      to ??= id;
+      if (peer.versionVector !== undefined && !vvDominates(mine, peer.versionVector)) {
+        lacking = id;
         break;
       }
     }
     this.roundRobin += 1;
-    this.sendHello(to, true);
+    // Every peer silent: ask the whole room (whoever is still there answers).
+    this.sendHello(lacking ?? to, true);
   }
 
   private report(error: unknown, from: string | undefined): void {
