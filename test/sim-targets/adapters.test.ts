@@ -14,7 +14,7 @@ import { optionalImport } from '../../src/sim/targets/optional-import.js';
 /** Opens a replica whose log is durable at once (or never, with `durable` false). */
 async function open(target: CrdtTarget, id: string, durable: Uint8Array[], stored = true): Promise<TargetReplica> {
   const clock = { now: () => 1_000 };
-  return target.open({ replicaId: id, clock, random: seededRandom(7), durable: [...durable], log: { append: async (chunk) => void (stored && durable.push(chunk)) } });
+  return target.open({ replicaId: id, clock, clockErrorMsMax: 0, random: seededRandom(7), durable: [...durable], log: { append: async (chunk) => void (stored && durable.push(chunk)) } });
 }
 const state = (replica: TargetReplica): string => JSON.stringify([...replica.read()].sort());
 

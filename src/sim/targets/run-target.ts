@@ -11,7 +11,7 @@
  * payload, `to` 0xffff = everyone. Promise work is driven like `runSimulation`:
  * the loop settles the microtask queue after each event that may have started some.
  */
-import { FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
+import { clockErrorMsMax, FAULT_NAMES, type FaultName, type SimOptions, type SimOverrides, swarmOptions } from '../options.js';
 import { Prng } from '../prng.js';
 import type { RunHooks, RunResult, Violation } from '../result.js';
 import { type FaultHandlers, type KernelFault, SimRun } from '../sim-run.js';
@@ -68,6 +68,7 @@ export async function runTarget(target: CrdtTarget, options: SimOptions, hooks: 
 
 class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   readonly fsyncMsMax: number;
+  readonly clockErrorMsMax: number;
   private readonly history = new TargetHistory();
   private readonly aePrng: Prng;
   private readonly runViolations: Violation[] = [];
@@ -85,6 +86,7 @@ class TargetRun extends SimRun<TargetNode> implements TargetNodeHost {
   ) {
     super(options, hooks);
     this.fsyncMsMax = options.fsyncMsMax;
+    this.clockErrorMsMax = clockErrorMsMax(options);
     this.aePrng = new Prng(options.seed, 'anti-entropy');
     const nodePrng = new Prng(options.seed, 'nodes');
     this.addNodes((i) => new TargetNode(i, target, this, nodePrng));

@@ -16,6 +16,8 @@ export interface TargetNodeHost extends ProcessHost {
   /** Set when an event resolves promises, so the loop lets the work finish before the next event. */
   asyncStarted: boolean;
   readonly fsyncMsMax: number;
+  /** The most a node's clock is off virtual time in this run. */
+  readonly clockErrorMsMax: number;
 }
 
 /** A simulated device of a target run. */
@@ -41,7 +43,7 @@ export class TargetNode extends SimProcess {
   async start(): Promise<boolean> {
     const incarnation = this.beginStart();
     this.replicaId = randomReplicaId(this.prng);
-    const replica = await this.target.open({ replicaId: this.replicaId, clock: this.clock, random: this.prng, durable: [...this.durable], log: this.log(incarnation) });
+    const replica = await this.target.open({ replicaId: this.replicaId, clock: this.clock, clockErrorMsMax: this.host.clockErrorMsMax, random: this.prng, durable: [...this.durable], log: this.log(incarnation) });
     if (incarnation !== this.incarnation) return false;
     this.replica = replica;
     this.state = 'up';

@@ -35,6 +35,11 @@ export interface TargetOpenOptions {
   readonly replicaId: string;
   /** The node's wall clock (virtual time plus its skew and jumps). */
   readonly clock: Clock;
+  /**
+   * The most any node's clock in this run is off virtual time (its skew plus its jumps): two honest clocks differ
+   * by at most twice this. A target that refuses timestamps too far ahead (Tidelog's `maxDriftMs`) must allow that.
+   */
+  readonly clockErrorMsMax: number;
   /** Seeded randomness; an adapter must use nothing else. */
   readonly random: Random;
   /** The chunks that were durable when the node last crashed (empty on first start), oldest first. */

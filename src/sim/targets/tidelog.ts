@@ -71,7 +71,10 @@ export const tidelogTarget: CrdtTarget = {
   name: 'tidelog',
   semantics: 'hlc-lww',
   async open(options) {
-    const replica = await Replica.open({ replicaId: options.replicaId, storage: new MemoryStorage(), clock: options.clock, random: options.random });
+    // A drift bound wider than any two honest clocks of the run differ (the run's skews and jumps model clocks that
+    // are wrong within tolerance), 5 minutes on top, as Tidelog's own harness sets it.
+    const maxDriftMs = 2 * options.clockErrorMsMax + 300_000;
+    const replica = await Replica.open({ replicaId: options.replicaId, storage: new MemoryStorage(), clock: options.clock, random: options.random, maxDriftMs });
     // Everything durable comes back as remote ops: earlier incarnations wrote under other ids.
     const ops = options.durable.flatMap((chunk) => decodeOps(chunk));
     if (ops.length > 0) await replica.applyRemote(ops);
