@@ -1,6 +1,6 @@
 /**
  * Targets: the same named fault schedules, run against every built-in target
- * (Tidelog, Yjs, Automerge) through the adapter run loop. Split brain with hot
+ * (Tidelog, Yjs, Automerge, Loro) through the adapter run loop. Split brain with hot
  * keys (concurrent writes to the same keys on both sides), a crash loop on one
  * replica while the network drops and duplicates, and three fixed swarm seeds
  * with every target fault on.

@@ -13,7 +13,7 @@ import { type CrdtTarget, isCrdtTarget } from '../sim/targets/target.js';
 
 /** Loads the target `spec` names. @throws InvalidArgumentError, TargetUnavailableError */
 export async function loadTarget(spec: string | true): Promise<CrdtTarget> {
-  if (spec === true || spec === '') throw new InvalidArgumentError('--target needs a value: tidelog, yjs, automerge or a module path');
+  if (spec === true || spec === '') throw new InvalidArgumentError('--target needs a value: tidelog, yjs, automerge, loro or a module path');
   // `--target tidelog` runs Tidelog's own simulator; this name runs its adapter through the same loop as the others.
   if (spec === 'tidelog-adapter') return tidelogTarget;
   const builtin = BUILTIN_TARGETS[spec];

@@ -6,7 +6,7 @@ import type { FlagSpec } from './args.js';
 import type { Command } from './command.js';
 import { OVERRIDE_FLAGS } from './sim-flags.js';
 
-const TARGET_FLAG: FlagSpec = { name: 'target', kind: 'text', value: 'name', help: 'tidelog (default), tidelog-adapter, yjs, automerge, or a module path exporting an adapter' };
+const TARGET_FLAG: FlagSpec = { name: 'target', kind: 'text', value: 'name', help: 'tidelog (default), tidelog-adapter, yjs, automerge, loro, or a module path exporting an adapter' };
 const FAULTS_FLAG: FlagSpec = { name: 'faults', kind: 'text', value: 'list', help: "faults on: all, none, a,b,... (default: the seed's draw); 'list' prints the names" };
 const HTML_FLAG: FlagSpec = { name: 'html', kind: 'text', value: 'file', help: 'also write the run as a timeline page' };
 const SHRINK_FLAGS: readonly FlagSpec[] = [

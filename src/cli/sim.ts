@@ -1,7 +1,7 @@
 /**
  * `tidelog sim`: runs the deterministic simulator over one harness: Tidelog's
  * own (the default, `--target tidelog`), or a target's through its adapter
- * (`--target yjs|automerge|tidelog-adapter|<module>`). One seed, a sweep of
+ * (`--target yjs|automerge|loro|tidelog-adapter|<module>`). One seed, a sweep of
  * seeds (swarm testing), a replay with the trace printed, or a determinism
  * check; a failing seed is reported with an excerpt of its trace and shrunk
  * (`--shrink-runs N`, `--no-shrink`). Exits non-zero on any violation.
