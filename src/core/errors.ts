@@ -24,7 +24,8 @@ export type TidelogErrorCode =
   | 'CRYPTO_FAILED'
   | 'TRANSPORT_FAILED'
   | 'TARGET_UNAVAILABLE'
-  | 'PEER_DEPENDENCY_MISSING';
+  | 'PEER_DEPENDENCY_MISSING'
+  | 'SIMULATION_FAILED';
 
 /** Base class of every error Tidelog throws on purpose. */
 export class TidelogError extends Error {

@@ -3,8 +3,10 @@
  * leaves the replica's state intact; a crash keeps only what was durable;
  * missing packages and bad `--target` modules are typed errors.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadTarget } from '../../src/cli/load-target.js';
+import { docExample } from '../support/doc-examples.js';
 import { TidelogError } from '../../src/core/errors.js';
 import { TargetUnavailableError } from '../../src/sim/targets/errors.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -82,6 +84,13 @@ describe('loading targets', () => {
 });
 
 describe('the example adapter of docs/sim-targets.md', () => {
+  it('is this repository\'s example-adapter.ts, importing from the package instead of the sources', () => {
+    const body = (text: string): string => text.slice(text.indexOf('\ntype Entry'));
+    const example = readFileSync(new URL('./example-adapter.ts', import.meta.url), 'utf8');
+    expect(docExample('my-crdt.ts')).toMatch(/^import type \{ CrdtTarget, TargetReplica, TargetWrite \} from 'tidelog\/sim';\n/);
+    expect(body(docExample('my-crdt.ts'))).toBe(body(example));
+  });
+
   it('passes every check under every target fault on three seeds', async () => {
     const { lamportMapTarget } = await import('./example-adapter.js');
     const { runTarget, targetOptions, TARGET_FAULTS } = await import('../../src/sim/targets/index.js');
