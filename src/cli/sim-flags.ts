@@ -44,6 +44,5 @@ export const OVERRIDE_FLAGS: readonly OverrideFlag[] = [
   int('liveness-budget-ms', 'livenessBudgetMs', 'convergence must come this soon after the final heal', 1, 'ms'),
   choice('restore-mode', 'restoreMode', ['safe', 'raw'], 'a restored backup comes back under a new id (safe) or its old one (raw)'),
   choice('wipe-mode', 'wipeMode', ['new-id', 'same-id'], 'id of a wiped device when it comes back'),
-  int('vv-check-interval-ms', 'vvCheckIntervalMs', 'interval of the equal-vectors-equal-states check', 1, 'ms'),
   choice('bug', 'bug', SIM_BUGS, 'plant a known bug (the checkers must catch it)'),
 ];
