@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { nodeAead } from '../crypto/node-aead.js';
 import { FileStorage, type FileStorageOptions } from '../storage/file/index.js';
 import type { WebSocketConstructor } from '../sync/websocket-transport.js';
+import type { JsonValue } from '../core/json.js';
 import { openSyncedReplica, resolveRoomKey, type SyncedReplica, type SyncedReplicaOptions } from './open-synced-replica.js';
 
 /**
@@ -22,7 +23,7 @@ function zeroMask(mask: Uint8Array): void {
 }
 
 /** Options of {@link openSyncedReplicaNode}: those of `openSyncedReplica`, plus a database directory. */
-export interface NodeSyncedReplicaOptions extends SyncedReplicaOptions {
+export interface NodeSyncedReplicaOptions<V extends JsonValue = JsonValue> extends SyncedReplicaOptions<V> {
   /** Database directory for the crash-safe file log; memory when absent (and no `storage` given). */
   readonly dir?: string;
   /** File log options. */
@@ -35,14 +36,14 @@ export interface NodeSyncedReplicaOptions extends SyncedReplicaOptions {
  * @example
  * const db = await openSyncedReplicaNode({ dir: './notes-db', relayUrl: 'ws://127.0.0.1:8080', key: invite });
  */
-export async function openSyncedReplicaNode(options: NodeSyncedReplicaOptions): Promise<SyncedReplica> {
+export async function openSyncedReplicaNode<V extends JsonValue = JsonValue>(options: NodeSyncedReplicaOptions<V>): Promise<SyncedReplica<V>> {
   // Resolve the key before taking the file lock, so a bad key leaves nothing open.
   const key = await resolveRoomKey(options);
   const { passphrase: _passphrase, ...rest } = options;
   const opened = options.storage === undefined && options.dir !== undefined ? await FileStorage.open(options.dir, options.file) : undefined;
   const storage = options.storage ?? opened;
   try {
-    return await openSyncedReplica({
+    return await openSyncedReplica<V>({
       ...rest,
       key,
       aead: options.aead ?? nodeAead,

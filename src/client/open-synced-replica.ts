@@ -5,6 +5,7 @@
  * `ws` and file storage wired in.
  */
 import { InvalidArgumentError } from '../core/errors.js';
+import type { JsonValue } from '../core/json.js';
 import { Replica, type ReplicaOptions } from '../core/replica.js';
 import type { Storage } from '../core/storage.js';
 import type { Aead } from '../crypto/aead.js';
@@ -24,8 +25,8 @@ export interface PassphraseKey {
   readonly scrypt?: ScryptParams;
 }
 
-/** Options of {@link openSyncedReplica}. Give exactly one of `key` and `passphrase`. */
-export interface SyncedReplicaOptions {
+/** Options of {@link openSyncedReplica}. Give exactly one of `key` and `passphrase`. `V`: the value type (see `Replica<V>`). */
+export interface SyncedReplicaOptions<V extends JsonValue = JsonValue> {
   /** The relay's base URL, e.g. `wss://relay.example.com` (the room path is appended). */
   readonly relayUrl: string;
   /** Other relays of the same deployment (sharing rooms through Redis): the transport fails over to them in turn. */
@@ -38,8 +39,8 @@ export interface SyncedReplicaOptions {
   readonly storage?: Storage;
   /** Also encrypt the stored log with the room key. Default false. */
   readonly encryptAtRest?: boolean;
-  /** Replica options other than storage (replica id, clock, limits). */
-  readonly replica?: Omit<ReplicaOptions, 'storage'>;
+  /** Replica options other than storage (replica id, clock, limits, a `schema` for the values). */
+  readonly replica?: Omit<ReplicaOptions<V>, 'storage'>;
   /** Sync session options (batch sizes, anti-entropy period). */
   readonly session?: SyncSessionOptions;
   /** WebSocket transport options (backoff, timers), besides the URL. */
@@ -57,9 +58,9 @@ export interface SyncedReplicaOptions {
 }
 
 /** A replica kept in sync through a relay. */
-export interface SyncedReplica {
+export interface SyncedReplica<V extends JsonValue = JsonValue> {
   /** The database handle: read and write it as usual. */
-  readonly replica: Replica;
+  readonly replica: Replica<V>;
   /** The sync session (status, syncNow). */
   readonly session: SyncSession;
   /** The encrypting layer (rejection counters). */
@@ -94,12 +95,12 @@ export function roomUrl(relayUrl: string, roomId: string): string {
  * const { replica, close } = await openSyncedReplica({ relayUrl: 'wss://relay.example.com', key: invite });
  * await replica.set('todo/1', { text: 'buy milk' });
  */
-export async function openSyncedReplica(options: SyncedReplicaOptions): Promise<SyncedReplica> {
+export async function openSyncedReplica<V extends JsonValue = JsonValue>(options: SyncedReplicaOptions<V>): Promise<SyncedReplica<V>> {
   const key = await resolveRoomKey(options);
   const crypto = cryptoOptions(options);
   const baseStorage = options.storage;
   const storage = options.encryptAtRest === true && baseStorage !== undefined ? new EncryptedStorage(baseStorage, key, crypto) : baseStorage;
-  const replica = await Replica.open({ ...options.replica, ...(storage === undefined ? {} : { storage }) });
+  const replica = await Replica.open<V>({ ...options.replica, ...(storage === undefined ? {} : { storage }) });
   return syncReplica(replica, key, options);
 }
 
@@ -111,7 +112,11 @@ function cryptoOptions(options: Pick<SyncedReplicaOptions, 'aead' | 'randomBytes
  * Keeps an open replica in sync through a relay (what {@link openSyncedReplica} does after opening it): the
  * socket, the encryption and the session. `close()` stops them and then closes the replica.
  */
-export function syncReplica(replica: Replica, key: RoomKey, options: Omit<SyncedReplicaOptions, 'key' | 'passphrase' | 'storage' | 'encryptAtRest' | 'replica'>): SyncedReplica {
+export function syncReplica<V extends JsonValue = JsonValue>(
+  replica: Replica<V>,
+  key: RoomKey,
+  options: Omit<SyncedReplicaOptions, 'key' | 'passphrase' | 'storage' | 'encryptAtRest' | 'replica'>,
+): SyncedReplica<V> {
   const crypto = cryptoOptions(options);
   const userHook = options.transport?.onStateChange;
   let notices: ((state: WebSocketTransportState) => void) | undefined;

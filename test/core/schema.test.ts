@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
+import { openSyncedReplica } from '../../src/client/open-synced-replica.js';
 import { InvalidArgumentError, InvalidValueError, type JsonValue, MemoryStorage, Replica, SchemaValidationError, type StandardSchemaV1 } from '../../src/core/index.js';
 
 type Todo = { readonly text: string; readonly done: boolean };
@@ -36,6 +37,15 @@ describe('the value type parameter', () => {
     await expect(replica.set('k', undefined)).rejects.toBeInstanceOf(InvalidValueError);
     const typed: Replica = await Replica.open<Todo>();
     await Promise.all([replica.close(), typed.close()]);
+  });
+});
+
+describe('the value type through openSyncedReplica', () => {
+  it('carries V (or the schema in replica options) to the synced handle (types only)', () => {
+    type Synced = Awaited<ReturnType<typeof openSyncedReplica<Todo>>>;
+    expectTypeOf<ReturnType<Synced['replica']['get']>>().toEqualTypeOf<Todo | undefined>();
+    const open = () => openSyncedReplica({ relayUrl: 'ws://127.0.0.1:1', key: 'k', replica: { schema: z.object({ n: z.number() }) } });
+    expectTypeOf<ReturnType<Awaited<ReturnType<typeof open>>['replica']['get']>>().toEqualTypeOf<{ n: number } | undefined>();
   });
 });
 
