@@ -76,15 +76,16 @@ describe('the packed package', () => {
       `import { Replica, TidelogError } from 'tidelog';
 import { FileStorage, sim, RelayServer } from 'tidelog/node';
 import { IndexedDbStorage } from 'tidelog/browser';
+import { FAULT_NAMES } from 'tidelog/sim';
 const r = await Replica.open({ replicaId: 'a' });
 await r.set('k', { n: 1 });
-console.log(JSON.stringify(r.get('k')), typeof FileStorage, typeof sim.runSimulation, typeof RelayServer, typeof IndexedDbStorage, TidelogError.name);
+console.log(JSON.stringify(r.get('k')), typeof FileStorage, typeof sim.runSimulation, typeof RelayServer, typeof IndexedDbStorage, TidelogError.name, FAULT_NAMES.includes('crash'));
 await r.close();
 `,
     );
     const esm = await run(process.execPath, ['esm.mjs']);
     expect(esm.stderr).toBe('');
-    expect(esm.stdout.trim()).toBe('{"n":1} function function function function TidelogError');
+    expect(esm.stdout.trim()).toBe('{"n":1} function function function function TidelogError true');
     writeFileSync(join(app, 'cjs.cjs'), `const t = require('tidelog'); const n = require('tidelog/node'); console.log(typeof t.Replica, typeof n.FileStorage);`);
     const cjs = await run(process.execPath, ['cjs.cjs']);
     const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -119,6 +120,7 @@ await r.close();
         `import { Replica, type JsonValue, type StandardSchemaV1 } from 'tidelog';
 import { FileStorage, openRedisFanout, RedisRoomBus, type RedisClient } from 'tidelog/node';
 import { IndexedDbStorage } from 'tidelog/browser';
+import { FAULT_NAMES, type SimOptions } from 'tidelog/sim';
 type Todo = { text: string; done: boolean };
 const todos = await Replica.open<Todo>();
 await todos.set('t', { text: 'milk', done: false });
@@ -128,8 +130,8 @@ const text: string | undefined = todos.get('t')?.text;
 const schema: StandardSchemaV1<unknown, Todo> = { '~standard': { version: 1, vendor: 'x', validate: (value) => ({ value: value as Todo }) } };
 const checked = await Replica.open({ schema });
 const v: JsonValue = 1;
-export { text, checked, v, FileStorage, openRedisFanout, RedisRoomBus, IndexedDbStorage };
-export type { RedisClient };
+export { text, checked, v, FileStorage, openRedisFanout, RedisRoomBus, IndexedDbStorage, FAULT_NAMES };
+export type { RedisClient, SimOptions };
 `,
       );
       writeFileSync(
