@@ -37,14 +37,11 @@
  */
 import { DecodeError, MalformedOpError } from '../core/errors.js';
 import { KEY_LENGTH_MAX, type Op, opFromParsedJson } from '../core/op.js';
+import { type KeyTable, keyTableFor } from './key-table.js';
 import { type ByteReader, ByteWriter } from './op-block.js';
 
 /** Fewest bytes one op takes (its tag). */
 const OP_BYTES_MIN = 1;
-/** A key table is written when the distinct keys are at most this share of the ops. */
-const KEY_TABLE_SHARE_MAX = 0.5;
-/** Smallest batch that gets a key table: below it the table saves a few bytes for a map's cost. */
-const KEY_TABLE_OPS_MIN = 4;
 /** Largest magnitude of an integer value written in the columns (its zigzag stays a safe integer). */
 const INT_VALUE_MAX = 2 ** 52 - 1;
 /** Largest wall jump written as a zigzag delta; larger ones are escaped. */
@@ -91,32 +88,7 @@ function sharedUnits(previous: string, key: string): number {
 }
 
 // Per-encode scratch, reused.
-let keyIndexes = new Uint32Array(1024);
-const keyTable = new Map<string, number>();
 const scratch = new ByteWriter(16 * 1024);
-
-function keyTableFor(ops: readonly Op[]): string[] | undefined {
-  if (ops.length < KEY_TABLE_OPS_MIN) return undefined;
-  if (keyIndexes.length < ops.length) keyIndexes = new Uint32Array(Math.max(ops.length, 2 * keyIndexes.length));
-  const distinctMax = Math.floor(ops.length * KEY_TABLE_SHARE_MAX);
-  const keys: string[] = [];
-  try {
-    for (let i = 0; i < ops.length; i++) {
-      const key = (ops[i] as Op).key;
-      let index = keyTable.get(key);
-      if (index === undefined) {
-        if (keys.length === distinctMax) return undefined;
-        index = keys.length;
-        keyTable.set(key, index);
-        keys.push(key);
-      }
-      keyIndexes[i] = index;
-    }
-    return keys;
-  } finally {
-    keyTable.clear();
-  }
-}
 
 /**
  * Front-codes `keys` into `out` (shared, suffix units per key) and returns the suffix text, or undefined when
@@ -142,7 +114,8 @@ function frontCode(out: ByteWriter, keys: readonly string[], unitsMax: number): 
 
 /** Appends the version-4 block for `ops`; `replicaIndex` maps every op's replica id to its index in the caller's table. */
 export function writeOpBlockV4(out: ByteWriter, ops: readonly Op[], replicaIndex: ReadonlyMap<string, number>): void {
-  const table = keyTableFor(ops);
+  const keyed = keyTableFor(ops);
+  const table = keyed?.keys;
   const keys = table ?? ops.map((op) => op.key);
   // The key columns go to a scratch writer first: whether they are front-coded is known only once they are written.
   scratch.reset();
@@ -182,7 +155,7 @@ export function writeOpBlockV4(out: ByteWriter, ops: readonly Op[], replicaIndex
     previousWall = op.wall;
     previousLogical = op.logical;
     if (table !== undefined) {
-      const index = keyIndexes[i] as number;
+      const index = (keyed as KeyTable).indexes[i] as number;
       out.varint(zigzag(index - previousKeyIndex));
       previousKeyIndex = index;
     } else if (keyMode === KEYS_FRONT_CODED) {

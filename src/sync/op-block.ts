@@ -18,16 +18,13 @@
  */
 import { DecodeError, MalformedOpError } from '../core/errors.js';
 import { type Op, opFromParsedJson } from '../core/op.js';
+import { type KeyTable, keyTableFor } from './key-table.js';
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const textEncoder = new TextEncoder();
 
 /** Fewest bytes one op takes in a block (four one-byte varints); bounds the count a reader trusts. */
 const OP_BYTES_MIN = 4;
-/** A key table is written when the distinct keys are at most this share of the ops. */
-const KEY_TABLE_SHARE_MAX = 0.5;
-/** Smallest batch that gets a key table: below it the table saves a few bytes for a map's cost. */
-const KEY_TABLE_OPS_MIN = 4;
 /** Longest varint accepted: 8 x 7 bits covers every safe integer. */
 const VARINT_BYTES_MAX = 8;
 
@@ -121,10 +118,6 @@ function varintBytes(value: number): number {
   return bytes;
 }
 
-// Per-encode scratch, reused: the key index of each op, and the key table.
-let keyIndexes = new Uint32Array(1024);
-const keyTable = new Map<string, number>();
-
 /**
  * Appends the keyed block (frame version 3) for `ops`; `replicaIndex` maps every op's replica id to its
  * index in the caller's table.
@@ -132,7 +125,8 @@ const keyTable = new Map<string, number>();
 export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: ReadonlyMap<string, number>): void {
   let baseWall = Number.MAX_SAFE_INTEGER;
   for (const op of ops) if (op.wall < baseWall) baseWall = op.wall;
-  const keys = keyTableFor(ops);
+  const table = keyTableFor(ops);
+  const keys = table?.keys;
   out.varint(ops.length);
   out.varint(ops.length === 0 ? 0 : baseWall);
   out.varint(keys === undefined ? 0 : keys.length);
@@ -149,7 +143,7 @@ export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: 
     out.varint(op.wall - baseWall);
     out.varint(op.logical);
     if (keys === undefined) text[i] = op.key;
-    else out.varint(keyIndexes[i] as number);
+    else out.varint((table as KeyTable).indexes[i] as number);
   }
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i] as Op;
@@ -158,29 +152,6 @@ export function writeOpBlock(out: ByteWriter, ops: readonly Op[], replicaIndex: 
   out.text(JSON.stringify(text));
 }
 
-/** The key table for `ops` (and each op's index in `keyIndexes`), or undefined when keys repeat too little to pay. */
-function keyTableFor(ops: readonly Op[]): string[] | undefined {
-  if (ops.length < KEY_TABLE_OPS_MIN) return undefined;
-  if (keyIndexes.length < ops.length) keyIndexes = new Uint32Array(Math.max(ops.length, 2 * keyIndexes.length));
-  const distinctMax = Math.floor(ops.length * KEY_TABLE_SHARE_MAX);
-  const keys: string[] = [];
-  try {
-    for (let i = 0; i < ops.length; i++) {
-      const key = (ops[i] as Op).key;
-      let index = keyTable.get(key);
-      if (index === undefined) {
-        if (keys.length === distinctMax) return undefined;
-        index = keys.length;
-        keyTable.set(key, index);
-        keys.push(key);
-      }
-      keyIndexes[i] = index;
-    }
-    return keys;
-  } finally {
-    keyTable.clear();
-  }
-}
 
 /** A position in a frame, for the readers below. */
 export class ByteReader {
