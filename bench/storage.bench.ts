@@ -14,10 +14,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import { Bench, type Task } from 'tinybench';
 import { ManualClock, Replica, type ReplicaOptions } from '../src/core/index.js';
 import { FileStorage } from '../src/storage/file/index.js';
+import { loadSqlite } from './sqlite.js';
 import type { BenchResult, SuiteOptions } from './types.js';
 
 /** The issue's floor for durable set throughput with group commit. */
@@ -92,6 +92,7 @@ function opsPerIterationFor(quick: boolean, writers: number): number {
  * writes per committed transaction (Tidelog's group size at that many writers).
  */
 function sqliteUpserts(quick: boolean, dir: string, grouping: number): { opsPerSecond: number; syncMode: string } {
+  const Database = loadSqlite();
   const db = new Database(path.join(dir, `sqlite-${grouping}.db`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
