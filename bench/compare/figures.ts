@@ -83,10 +83,11 @@ export async function measured<S>(
     return undefined;
   }
   // Slow iterations need no warmup and fewer repeats: the JIT is warm long before a 2-second run ends.
+  // The projection is CPU time (SizeBudget), so a loaded machine keeps the sizes and repeats of a quiet one.
   const projectedMs = ctx.budget.projectMs(budgetKey, base.ops) ?? 0;
   const iterations = projectedMs > 5_000 ? 1 : projectedMs > 500 ? Math.min(2, iterationsFor(ctx, sizeOps)) : iterationsFor(ctx, sizeOps);
   const result = await trial({ ...plan, label, iterations, warmup: sizeOps < 100_000 && projectedMs <= 500 });
-  ctx.budget.record(budgetKey, result.meanMs, base.ops);
+  ctx.budget.recordSamples(budgetKey, result.cpuSamplesMs, base.ops);
   // Ops per CPU-second of the best iteration: other processes on a shared machine stretch wall time, not CPU time.
   const opsPerSecond = (base.ops * 1000) / result.cpuMs;
   progress(

@@ -130,21 +130,30 @@ export async function trial<S>(plan: TrialPlan<S>): Promise<TrialResult> {
  * Decides which sizes a system still runs: skips a size whose projected time
  * exceeds the budget. The projection follows the measured growth of the per-op
  * cost (a curve that grew x4 per decade is assumed to keep doing so), so a
- * superlinear system does not blow the run.
+ * superlinear system does not blow the run. Callers record CPU time, not wall
+ * time: on a shared machine other processes stretch wall time 2-5x, and a
+ * wall-time budget skipped the 1M sizes of a loaded run (2026-12-04, load 13-18)
+ * that a quiet run keeps; CPU time is what the system itself costs.
  */
 export class SizeBudget {
   private readonly points = new Map<string, { ops: number; perOpMs: number }[]>();
 
   constructor(private readonly iterationMsMax: number) {}
 
-  /** Records the time measured for `key` (e.g. `workload/metric/system/axis`) at `ops` ops. */
-  record(key: string, meanMs: number, ops: number): void {
+  /** Records the CPU time of one iteration measured for `key` (e.g. `workload/metric/system/axis`) at `ops` ops. */
+  record(key: string, cpuMs: number, ops: number): void {
     const list = this.points.get(key) ?? [];
-    list.push({ ops, perOpMs: meanMs / ops });
+    list.push({ ops, perOpMs: cpuMs / ops });
     this.points.set(key, list);
   }
 
-  /** The projected time of one iteration at `ops` ops, if anything was measured for `key`. */
+  /** Records the mean of the CPU times of the timed iterations (rounds) measured for `key` at `ops` ops. */
+  recordSamples(key: string, cpuSamplesMs: readonly number[], ops: number): void {
+    if (cpuSamplesMs.length === 0) return;
+    this.record(key, cpuSamplesMs.reduce((a, b) => a + b, 0) / cpuSamplesMs.length, ops);
+  }
+
+  /** The projected CPU time of one iteration at `ops` ops, if anything was measured for `key`. */
   projectMs(key: string, ops: number): number | undefined {
     const list = this.points.get(key);
     const last = list?.[list.length - 1];
@@ -160,6 +169,6 @@ export class SizeBudget {
   skipReason(key: string, ops: number): string | undefined {
     const projectedMs = this.projectMs(key, ops);
     if (projectedMs === undefined || projectedMs <= this.iterationMsMax) return undefined;
-    return `skipped: projected ${(projectedMs / 1000).toFixed(0)} s per iteration exceeds this run's ${(this.iterationMsMax / 1000).toFixed(0)} s budget`;
+    return `skipped: projected ${(projectedMs / 1000).toFixed(0)} CPU-s per iteration exceeds this run's ${(this.iterationMsMax / 1000).toFixed(0)} s budget`;
   }
 }

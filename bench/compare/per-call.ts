@@ -79,7 +79,7 @@ export async function runPerCall(ctx: RunContext, systems: readonly MapSystem[],
   for (const system of running) {
     const list = samples.get(system) as { cpu: number[]; wall: number[] };
     const figure = { ...(bases.get(system) as FigureBase), ...spreadFields(ops, list.cpu, Math.min(...list.wall)) };
-    ctx.budget.record(`a-per-call/${metric}/${system.name}/ops`, list.wall.reduce((a, b) => a + b, 0) / list.wall.length, ops);
+    ctx.budget.recordSamples(`a-per-call/${metric}/${system.name}/ops`, list.cpu, ops);
     ctx.figures.push(figure);
     progress(
       `a-per-call ${metric} ${system.name} ops=${ops}: best ${formatRate(figure.opsPerSecond as number)} ops per CPU-s, median ${formatRate((ops * 1000) / (figure.cpuMsMedian as number))}, slowest ${formatRate((ops * 1000) / (figure.cpuMsMax as number))} (${rounds} rounds, checked)`,

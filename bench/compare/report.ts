@@ -253,7 +253,7 @@ export function writeReport(dir: string, env: Environment, figures: readonly Fig
     'Throughputs are **ops per CPU-second** of the best iteration (user + system CPU time of this process, all threads, so GC and JIT threads count),',
     'shown with that CPU time in ms: on a shared machine other processes stretch wall time but not CPU time. Wall times are in compare.json.',
     'Where a figure ran several iterations (rounds), the cell adds the spread: `med` is the median round and the range runs from the slowest round to the best; the ratio adds the median of rounds against the median (`med`). The per-call workload (a-per-call) runs in alternating rounds: every round runs every system once.',
-    'A size is skipped for a system when its projected time blows the run budget (the cell says so).',
+    'A size is skipped for a system when its projected CPU time per iteration blows the run budget (the cell says so); CPU time, so that a loaded machine runs the sizes a quiet one does.',
     '',
     '## Headline',
     '',

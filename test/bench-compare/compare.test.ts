@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Op, Replica } from '../../src/core/index.js';
 import { checkSets, keyNames, lastWrite, readAll, writeSets } from '../../bench/compare/data.js';
-import type { Figure } from '../../bench/compare/figures.js';
+import { type Figure, measured, type RunContext } from '../../bench/compare/figures.js';
+import { runPerCall } from '../../bench/compare/per-call.js';
 import { expect as benchExpect, SizeBudget, WrongResultError } from '../../bench/compare/measure.js';
 import { ratio, superlinearFlags } from '../../bench/compare/report.js';
 import { lineChart } from '../../bench/compare/svg.js';
+import type { MapDoc, MapSystem } from '../../bench/compare/system.js';
 import { SYSTEMS } from '../../bench/compare/systems.js';
 import { ZipfianGenerator } from '../../bench/compare/zipf.js';
 
@@ -142,6 +144,27 @@ describe('report helpers', () => {
     expect(budget.skipReason('other', 100_000)).toBeUndefined();
   });
 
+  it('the size budget follows CPU time, not wall time: an iteration that waits keeps the next size, one that computes does not', async () => {
+    const ctx: RunContext = { quick: true, budget: new SizeBudget(500), figures: [] };
+    const base = (metric: string) => ({ group: 'g', metric, system: 'tidelog', axis: 'ops', x: 1000, ops: 1000 }) as const;
+    // 150 ms of wall per 1,000 ops projects 1.5 s at 10K, past the 500 ms budget; waiting on a timer costs ~no CPU.
+    await measured(ctx, base('waits'), { setup: async () => undefined, run: () => sleepMs(150), check: () => undefined });
+    expect(ctx.budget.projectMs('g/waits/tidelog/ops', 10_000)).toBeLessThan(500);
+    expect(ctx.budget.skipReason('g/waits/tidelog/ops', 10_000)).toBeUndefined();
+    await measured(ctx, base('computes'), { setup: async () => undefined, run: async () => spinCpuMs(150), check: () => undefined });
+    expect(ctx.budget.skipReason('g/computes/tidelog/ops', 10_000)).toMatch(/skipped: projected \d+ CPU-s/);
+  });
+
+  it('the per-call workload feeds the budget CPU time too', async () => {
+    const ctx: RunContext = { quick: true, budget: new SizeBudget(500), figures: [] };
+    const waiting = stubSystem(() => sleepMs(100));
+    const computing = stubSystem(async () => spinCpuMs(100));
+    await runPerCall(ctx, [waiting, { ...computing, name: 'yjs' }], 1000, 10, false);
+    expect(ctx.figures.map((f) => f.skipped)).toEqual([undefined, undefined]);
+    expect(ctx.budget.skipReason('a-per-call/per call, await last/tidelog/ops', 10_000)).toBeUndefined();
+    expect(ctx.budget.skipReason('a-per-call/per call, await last/yjs/ops', 10_000)).toMatch(/skipped/);
+  });
+
   it('the bench check throws a typed error', () => {
     expect(() => benchExpect(false, 'nope')).toThrow(WrongResultError);
   });
@@ -202,3 +225,41 @@ describe('remote staging (core change made for this benchmark)', () => {
     await r.close();
   });
 });
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Burns `ms` of this process's CPU time (not wall time: a loaded machine stretches the loop, not the CPU it gets). */
+function spinCpuMs(ms: number): void {
+  const start = process.cpuUsage();
+  let x = 0;
+  while (true) {
+    for (let i = 0; i < 10_000; i++) x += i;
+    const used = process.cpuUsage(start);
+    if ((used.user + used.system) / 1000 >= ms || x < 0) return;
+  }
+}
+
+/** A map system whose per-call write holds the right values and takes its time through `pause`. */
+function stubSystem(pause: () => Promise<void>): MapSystem {
+  return {
+    name: 'tidelog',
+    version: 'stub',
+    objectModel: 'stub',
+    load: () => Promise.reject(new Error('not used')),
+    create: async () => {
+      const state = new Map<string, number>();
+      const doc: Partial<MapDoc> = {
+        get: (key) => state.get(key),
+        size: () => state.size,
+        close: async () => undefined,
+        writePerCall: async (keys, from, to) => {
+          for (let i = from; i < to; i++) state.set(keys[i % keys.length] as string, i);
+          await pause();
+        },
+      };
+      return doc as MapDoc;
+    },
+  };
+}
