@@ -2,7 +2,8 @@
  * A real child process writes with awaited commits and is killed with SIGKILL at
  * random moments. After every kill the database reopens (taking over the stale
  * lock, cutting any torn tail), every commit the child reported is there with
- * its value, and no batch is half-applied.
+ * its value, no batch is half-applied, and `verify` run right after each kill reports
+ * exactly what the next open finds.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -12,6 +13,8 @@ import type { JsonValue } from '../../src/core/json.js';
 import { seededRandom } from '../../src/core/random.js';
 import { Replica } from '../../src/core/replica.js';
 import { FileStorage } from '../../src/storage/file/file-storage.js';
+import type { DamageFinding } from '../../src/storage/file/recovery.js';
+import { verifyDirectory } from '../../src/storage/file/verify.js';
 import { makeTempDir, removeDir } from './helpers.js';
 
 const SEED = 0x51_6b11;
@@ -21,7 +24,7 @@ const writerScript = path.join(here, 'fixtures', 'crash-writer.ts');
 
 interface ChildRun {
   readonly acked: { kind: 'set' | 'batch'; id: string }[];
-  readonly ready: { bytesDropped: number; stalePid: number };
+  readonly ready: { bytesDropped: number; stalePid: number; damage: readonly DamageFinding[] };
 }
 
 /** Spawns the writer, lets it commit for `writeMs` after it is ready, then SIGKILLs it. */
@@ -41,9 +44,9 @@ function runAndKill(dir: string, run: string, writeMs: number, blockingWriteOpsM
       const lines = buffered.split('\n');
       buffered = lines.pop() as string;
       for (const line of lines) {
-        const [kind, a, b] = line.split(' ');
+        const [kind, a, b, ...rest] = line.split(' ');
         if (kind === 'ready') {
-          ready = { bytesDropped: Number(a), stalePid: Number(b) };
+          ready = { bytesDropped: Number(a), stalePid: Number(b), damage: JSON.parse(rest.join(' ')) as DamageFinding[] };
           setTimeout(() => child.kill('SIGKILL'), writeMs);
         } else if (kind === 'set' || kind === 'batch') {
           acked.push({ kind, id: a as string });
@@ -69,16 +72,21 @@ describe('file log under SIGKILL', () => {
     const acked: ChildRun['acked'] = [];
     let tornTails = 0;
     let staleLocks = 0;
+    // What `tidelog verify` says right after each kill, checked against what the next open finds (issue 21 item 7).
+    let verified: readonly DamageFinding[] | undefined;
     for (let k = 0; k < KILLS; k++) {
       const writeMs = 30 + (random.nextUint32() % 250);
       // Every other run makes each durable write on the event loop instead of the thread pool.
       const result = await runAndKill(dir, `r${k}`, writeMs, k % 2 === 1 ? 1 : undefined);
+      if (verified !== undefined) expect(result.ready.damage, `open after kill ${k - 1} agrees with verify`).toEqual(verified);
+      verified = verifyDirectory(dir).damage;
       acked.push(...result.acked);
       if (result.ready.bytesDropped > 0) tornTails += 1;
       if (result.ready.stalePid > 0) staleLocks += 1;
       expect(result.acked.length, `run ${k} committed something`).toBeGreaterThan(0);
     }
     const storage = await FileStorage.open(dir, { log: () => undefined });
+    expect(storage.recovery.damage, 'open after the last kill agrees with verify').toEqual(verified);
     if (storage.recovery.bytesDropped > 0) tornTails += 1;
     if (storage.staleLockPid !== undefined) staleLocks += 1;
     const replica = await Replica.open({ storage });

@@ -198,7 +198,8 @@ export class FileStorage implements Storage {
       throw error;
     }
     const report = recovered.report;
-    if (report.bytesDropped > 0 || report.movedAside.length > 0) {
+    // Any finding at all, even a torn tail of 0 bytes: open says what `verify` would have said.
+    if (report.damage.length > 0) {
       const where = report.damage.map((d) => `${d.file}@${d.offset} (${d.reason})`).join('; ');
       (options.log ?? console.warn)(
         `tidelog: recovered ${dir}: dropped ${report.bytesDropped} bytes of torn tail, moved ${report.bytesMovedAside} bytes to ${report.movedAside.join(', ') || 'nowhere'}; ${where}`,
@@ -315,8 +316,14 @@ export class FileStorage implements Storage {
   /** The segment a record of `recordBytes` goes to: the active one, or the next when it would overflow. */
   private activeFor(recordBytes: number): ActiveSegment {
     const active = this.active ?? this.openActive();
-    if (active.state.bytes > FILE_HEADER_BYTES && active.state.bytes + recordBytes > this.options.segmentBytesMax) return this.roll();
-    return active;
+    if (!(active.state.bytes > FILE_HEADER_BYTES && active.state.bytes + recordBytes > this.options.segmentBytesMax)) return active;
+    try {
+      return this.roll();
+    } catch (error) {
+      if (error instanceof StorageFailedError) throw error;
+      const file = segmentName(active.state.index + 1);
+      throw new StorageFailedError(`starting ${file} failed; nothing was committed (the next write tries again)`, { file }, { cause: error });
+    }
   }
 
   private writeRecord(record: Uint8Array, batch: readonly Op[]): void {
@@ -413,7 +420,11 @@ export class FileStorage implements Storage {
     return this.startSegment(Math.max(this.snapshotIndex, 1));
   }
 
-  /** Makes segment `index` the active one: the spare renamed into place if it is ready, else a new file made here. */
+  /**
+   * Makes segment `index` the active one: the spare renamed into place if it is ready, else a new file made here.
+   * Either way the file appears under its name only whole (header and zeros written and synced), so a crash or a
+   * full disk never leaves a half-made segment that recovery, `verify` or the next roll would trip over.
+   */
   private startSegment(index: number): ActiveSegment {
     const spare = this.spare;
     this.spare = undefined;
@@ -422,33 +433,54 @@ export class FileStorage implements Storage {
       if (spare !== undefined) this.discardSpare(spare);
       return this.createSegment(index);
     }
+    let dsyncFd: number | undefined;
     try {
-      fs.renameSync(spare.tmpPath, path.join(this.dir, segmentName(index)));
+      dsyncFd = this.openDsync(spare.tmpPath);
+      this.placeSegment(spare.tmpPath, index);
     } catch {
+      if (dsyncFd !== undefined) fs.closeSync(dsyncFd);
       fs.closeSync(fd);
       this.discardSpare(spare);
       return this.createSegment(index);
     }
     this.sparesUsed += 1;
-    return this.activate(index, fd, false);
+    return this.activate(index, fd, dsyncFd, false);
   }
 
+  /**
+   * Writes segment `index` under a temporary name (header, zeros up to the preallocation), syncs it and renames
+   * it into place. On failure (ENOSPC most often) nothing of it is left, so a later roll can try again.
+   */
   private createSegment(index: number): ActiveSegment {
-    const fd = fs.openSync(path.join(this.dir, segmentName(index)), 'wx');
-    writeFully(fd, this.segmentContent(index), 0);
-    fs.fdatasyncSync(fd);
-    fsyncDir(this.dir);
-    return this.activate(index, fd, true);
-  }
-
-  private activate(index: number, fd: number, dirSynced: boolean): ActiveSegment {
+    // Not the spare's temporary name: a discarded spare may still be being removed.
+    const tmp = path.join(this.dir, `${segmentName(index)}.new.tmp`);
+    const fd = fs.openSync(tmp, 'w');
     let dsyncFd: number | undefined;
     try {
-      dsyncFd = this.openDsync(path.join(this.dir, segmentName(index)));
+      writeFully(fd, this.segmentContent(index), 0);
+      fs.fdatasyncSync(fd);
+      dsyncFd = this.openDsync(tmp);
+      this.placeSegment(tmp, index);
+      fsyncDir(this.dir);
     } catch (error) {
+      if (dsyncFd !== undefined) fs.closeSync(dsyncFd);
       fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      // Placed but its name not synced: it holds no record yet, so remove it whole.
+      if (dsyncFd !== undefined) fs.rmSync(path.join(this.dir, segmentName(index)), { force: true });
       throw error;
     }
+    return this.activate(index, fd, dsyncFd, true);
+  }
+
+  /** Renames a fully written segment file into place, refusing to replace one that exists (that would lose its records). */
+  private placeSegment(from: string, index: number): void {
+    const file = path.join(this.dir, segmentName(index));
+    if (fs.existsSync(file)) throw Object.assign(new Error(`EEXIST: ${file} already exists`), { code: 'EEXIST', path: file });
+    fs.renameSync(from, file);
+  }
+
+  private activate(index: number, fd: number, dsyncFd: number | undefined, dirSynced: boolean): ActiveSegment {
     const state: SegmentState = { index, bytes: FILE_HEADER_BYTES, maxSeq: new Map() };
     this.segments.push(state);
     this.active = { state, fd, dsyncFd, syncedBytes: FILE_HEADER_BYTES, dirSynced };
@@ -466,18 +498,33 @@ export class FileStorage implements Storage {
     await this.groupSync.idle();
   }
 
-  /** Closes the full segment (synced, so no later segment ever holds data an earlier one lacks) and starts the next. */
+  /**
+   * Closes the full segment (synced, so no later segment ever holds data an earlier one lacks) and starts the next.
+   * If the next cannot be made (out of space), the full one stays active and the next append that needs a roll tries
+   * again: the handle recovers by itself once space returns.
+   */
   private roll(): ActiveSegment {
     const previous = this.active as ActiveSegment;
     // The trim need not be durable (a zero tail left by a crash is free space), but every record of
     // this segment must be before the next segment gets any: sync unless group commit already has.
     fs.ftruncateSync(previous.fd, previous.state.bytes);
-    if (previous.syncedBytes < previous.state.bytes) fs.fdatasyncSync(previous.fd);
+    if (previous.syncedBytes < previous.state.bytes) {
+      try {
+        fs.fdatasyncSync(previous.fd);
+      } catch (error) {
+        this.failure = new StorageFailedError('fdatasync failed; the storage refuses further writes until it is reopened and recovered', {}, { cause: error });
+        throw this.failure;
+      }
+      previous.syncedBytes = previous.state.bytes;
+    }
     // Its name too (a spare whose rename no sync has covered yet, in 'interval' mode).
-    if (!previous.dirSynced) fsyncDir(this.dir);
+    if (!previous.dirSynced) {
+      fsyncDir(this.dir);
+      previous.dirSynced = true;
+    }
+    const next = this.startSegment(previous.state.index + 1);
     this.retire(previous);
-    this.active = undefined;
-    return this.startSegment(previous.state.index + 1);
+    return next;
   }
 
   /**
