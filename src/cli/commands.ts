@@ -43,6 +43,7 @@ const relay: Command = {
     { name: 'capture', kind: 'text', value: 'file', help: 'append every received frame to a file (audits: only ciphertext)' },
     { name: 'store', kind: 'text', value: 'dir', help: 'keep recent frames per room on disk for late devices', group: 'Store-and-forward' },
     { name: 'store-bytes-max', kind: 'int', min: 1, value: 'bytes', help: 'bytes kept per room (default 64 MiB)', group: 'Store-and-forward' },
+    { name: 'store-total-bytes-max', kind: 'int', min: 1, value: 'bytes', help: 'bytes kept over all rooms; the rooms written longest ago go first (default 1 GiB)', group: 'Store-and-forward' },
     { name: 'store-age-ms-max', kind: 'int', min: 1, value: 'ms', help: 'oldest frame kept (default 7 days)', group: 'Store-and-forward' },
     ...RELAY_LIMIT_FLAGS,
     { name: 'redis', kind: 'text', value: 'url', help: 'share rooms through Redis at redis://host:port', group: REDIS_GROUP },

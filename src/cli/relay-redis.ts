@@ -44,7 +44,7 @@ export async function redisRelayOptions(args: ParsedArgs, log: RelayLogger): Pro
   return {
     bus: fanout.bus,
     ...(fanout.store === undefined ? {} : { store: fanout.store }),
-    extraMetrics: () => fanout.status.metricsText(),
+    extraMetrics: (writer) => fanout.status.writeMetrics(writer),
     extraHealth: () => ({ ...fanout.status.health(), relayId: fanout.relayId }),
   };
 }

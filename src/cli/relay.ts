@@ -17,6 +17,7 @@ export async function relayOptionsFromArgs(args: ParsedArgs): Promise<RelayServe
   }
   const storeDir = textFlag(args, 'store');
   const storeBytes = numberFlag(args, 'store-bytes-max', undefined);
+  const storeTotalBytes = numberFlag(args, 'store-total-bytes-max', undefined);
   const storeAge = numberFlag(args, 'store-age-ms-max', undefined);
   const capture = textFlag(args, 'capture');
   const log = jsonLogger(undefined, (textFlag(args, 'log-level') ?? 'info') as LogLevel);
@@ -34,6 +35,7 @@ export async function relayOptionsFromArgs(args: ParsedArgs): Promise<RelayServe
           store: new DiskFrameStore({
             dir: storeDir,
             ...(storeBytes === undefined ? {} : { bytesPerRoomMax: storeBytes }),
+            ...(storeTotalBytes === undefined ? {} : { totalBytesMax: storeTotalBytes }),
             ...(storeAge === undefined ? {} : { ageMsMax: storeAge }),
           }),
         }),

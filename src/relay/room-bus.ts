@@ -58,13 +58,3 @@ export class InProcessRoomBus implements RoomBus {
     this.handlers.clear();
   }
 }
-
-/** Store-and-forward: each room's recent frames, replayed to members as they join. */
-export interface FrameStore {
-  /** Keeps a frame of the room. Resolves `false` when it could not (never rejects). */
-  append(roomId: string, frame: Uint8Array): Promise<boolean>;
-  /** The room's kept frames, oldest first, at most `countMax`. Never rejects. */
-  recent(roomId: string, countMax?: number): Promise<Uint8Array[]>;
-  /** Flushes and releases resources. */
-  close?(): Promise<void>;
-}

@@ -5,6 +5,7 @@ import { relayOptionsFromArgs } from '../../src/cli/relay.js';
 import { redisRelayOptions } from '../../src/cli/relay-redis.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/relay/log.js';
+import { PrometheusWriter } from '../../src/relay/prometheus.js';
 import { RedisRoomBus } from '../../src/relay/redis/index.js';
 
 const options = (...args: string[]) => parseFor('relay', args);
@@ -43,7 +44,9 @@ describe('relay --redis options', () => {
     try {
       expect(built.bus).toBeInstanceOf(RedisRoomBus);
       expect(built.store).toBeDefined();
-      expect(built.extraMetrics?.()).toContain('tidelog_redis_up 0');
+      const writer = new PrometheusWriter();
+      built.extraMetrics?.(writer);
+      expect(writer.text()).toContain('tidelog_redis_up 0');
       expect(built.extraHealth?.()).toEqual({ status: 'degraded', redis: 'down', relayId: 'cli-test' });
     } finally {
       await built.bus?.close();

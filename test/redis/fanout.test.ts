@@ -17,6 +17,7 @@ import {
   RedisFrameStore,
   RedisStatus,
 } from '../../src/relay/redis/index.js';
+import { collectReplay } from '../../src/relay/frame-store.js';
 import { freePort, RedisServer } from './redis-server.js';
 
 const fastBackoff = { delayMsMin: 20, delayMsMax: 200 };
@@ -104,7 +105,7 @@ describe('Redis fan-out when Redis is not there yet', () => {
       fanout.bus.publish('room', new Uint8Array([1]), 'c1');
       expect(local).toHaveLength(1);
       expect(fanout.status.counters.publishFailures).toBe(1);
-      expect(await fanout.store?.recent('room')).toEqual([]);
+      expect(await collectReplay(fanout.store!, 'room')).toEqual([]);
       redis = await RedisServer.startOn(port);
       expect(await fanout.ready(10_000)).toBe(true);
       expect(fanout.status.health().status).toBe('ok');
@@ -248,12 +249,68 @@ describe('Redis fan-out with a real redis-server', () => {
 
   it('keeps a bounded, binary-safe stream per room that any relay reads', async () => {
     const store = a.store!;
-    for (let i = 0; i < 300; i++) expect(await store.append('room2', new Uint8Array([i & 255, 0, 255]))).toBe(true);
-    const frames = await b.store!.recent('room2');
+    const positions: number[] = [];
+    for (let i = 0; i < 300; i++) positions.push((await store.append('room2', new Uint8Array([i & 255, 0, 255]))) as number);
+    // Positions are consecutive from Redis' time in ms x 1024, whichever relay appends.
+    expect(positions[0]).toBeGreaterThan(Date.now() * 1024 - 60_000 * 1024);
+    expect(positions).toEqual(positions.map((_, i) => (positions[0] as number) + i));
+    expect(await b.store!.append('room2', new Uint8Array([44]))).toBe((positions[299] as number) + 1);
+    const stored = await collectReplay(b.store!, 'room2');
+    const frames = stored.map((s) => s.frame);
     // MAXLEN ~ 50 trims whole nodes: at least 50 and far fewer than 300 remain, newest last.
     expect(frames.length).toBeGreaterThanOrEqual(50);
     expect(frames.length).toBeLessThan(300);
-    expect(frames.at(-1)).toEqual(new Uint8Array([299 & 255, 0, 255]));
+    expect(frames.at(-2)).toEqual(new Uint8Array([299 & 255, 0, 255]));
+    expect(stored.at(-1)?.position).toBe((positions[299] as number) + 1);
+    // From a position, and the newest few: one XRANGE each.
+    expect((await collectReplay(b.store!, 'room2', { afterPosition: positions[295] as number })).map((s) => s.position)).toEqual([296, 297, 298, 299, 300].map((i) => (positions[0] as number) + i));
+    expect((await collectReplay(b.store!, 'room2', { framesMax: 3 })).map((s) => s.frame[0])).toEqual([298 & 255, 299 & 255, 44]);
+  });
+
+  it('streams a replay a page of about 256 KiB per XRANGE, and stops reading when the consumer stops', async () => {
+    const client = new Redis(redis.url);
+    const status = new RedisStatus();
+    status.commandUp = true;
+    const store = new RedisFrameStore({ client, status, keyPrefix, framesPerRoomMax: 10_000 });
+    const xranges = async () => Number(/cmdstat_xrange:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    try {
+      const frame = new Uint8Array(4096);
+      for (let i = 0; i < 1_000; i++) await store.append('room-paged', frame.fill(i & 0xff));
+      const before = await xranges();
+      const sizes: number[] = [];
+      for await (const page of store.replay('room-paged')) sizes.push(page.reduce((n, s) => n + s.frame.length, 0));
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(1_000 * 4096);
+      // The first page is 16 frames; later ones are sized to ~256 KiB from the frames seen.
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(256 * 1024);
+      expect(sizes.length).toBeLessThan(1_000 / 16);
+      const full = (await xranges()) - before;
+      expect(full).toBe(sizes.length);
+      for await (const page of store.replay('room-paged')) {
+        expect(page.length).toBe(16);
+        break;
+      }
+      expect((await xranges()) - before - full).toBe(1);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('deletes entries older than the age cap on Redis when later frames are appended', async () => {
+    const client = new Redis(redis.url);
+    const status = new RedisStatus();
+    status.commandUp = true;
+    const store = new RedisFrameStore({ client, status, keyPrefix, ageMsMax: 1_000 });
+    const key = `${keyPrefix}frames:room-trimmed`;
+    try {
+      for (let i = 0; i < 5; i++) await store.append('room-trimmed', new Uint8Array([i]));
+      await new Promise((r) => setTimeout(r, 600));
+      await store.append('room-trimmed', new Uint8Array([5]));
+      await new Promise((r) => setTimeout(r, 500));
+      await store.append('room-trimmed', new Uint8Array([6]));
+      expect(await client.xlen(key)).toBe(2);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('drops stored frames older than the age cap', async () => {
@@ -263,10 +320,10 @@ describe('Redis fan-out with a real redis-server', () => {
     let skewMs = 0;
     const store = new RedisFrameStore({ client, status, keyPrefix, ageMsMax: 60_000, nowMs: () => Date.now() + skewMs });
     try {
-      expect(await store.append('room-aged', new Uint8Array([7]))).toBe(true);
-      expect(await store.recent('room-aged')).toEqual([new Uint8Array([7])]);
+      expect(await store.append('room-aged', new Uint8Array([7]))).toBeTypeOf('number');
+      expect((await collectReplay(store, 'room-aged')).map((s) => s.frame)).toEqual([new Uint8Array([7])]);
       skewMs = 61_000;
-      expect(await store.recent('room-aged')).toEqual([]);
+      expect(await collectReplay(store, 'room-aged')).toEqual([]);
       // The key carries the age cap as its TTL, so an idle room's stream disappears.
       const ttlMs = await client.pttl(`${keyPrefix}frames:room-aged`);
       expect(ttlMs).toBeGreaterThan(0);
@@ -293,12 +350,12 @@ describe('Redis fan-out with a real redis-server', () => {
     a.bus.publish('room3', new Uint8Array([1]), 'c');
     expect(atALocal).toHaveLength(1);
     expect(a.status.counters.publishFailures).toBe(failuresBefore + 1);
-    expect(await a.store!.append('room3', new Uint8Array([1]))).toBe(false);
+    expect(await a.store!.append('room3', new Uint8Array([1]))).toBeUndefined();
     // Membership changes during the outage: B gains a room and loses one; both must hold after Redis is back.
     const joinedWhileDown: Uint8Array[] = [];
     const offJoined = b.bus.subscribe('room-joined-while-down', (f) => joinedWhileDown.push(f.slice()));
     offLeft();
-    expect(await a.store!.recent('room3')).toEqual([]);
+    expect(await collectReplay(a.store!, 'room3')).toEqual([]);
 
     await redis.restart();
     await until('reconnected', () => a.status.up && b.status.up);

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** A mounted tmpfs, or the reason there is none. */
-export type SmallFs = { readonly dir: string; readonly unmount: () => void; readonly skipReason?: undefined } | { readonly dir?: undefined; readonly skipReason: string };
+export type SmallFs = { readonly dir: string; readonly unmount: () => void; readonly skipReason?: undefined } | { readonly dir?: undefined; readonly unmount?: undefined; readonly skipReason: string };
 
 /** Mounts a tmpfs of `sizeBytes` on a fresh directory under the OS temp dir. Never throws. */
 export function mountSmallFs(sizeBytes: number, prefix = 'tidelog-smallfs-'): SmallFs {

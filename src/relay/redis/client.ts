@@ -37,6 +37,10 @@ export interface RedisClient {
   xadd(key: string, ...args: (string | number | Buffer)[]): Promise<string | null>;
   /** `XREVRANGE key end start COUNT n`, with binary fields. */
   xrevrangeBuffer(key: string, end: string, start: string, countToken: 'COUNT', count: number): Promise<[id: Buffer, fields: Buffer[]][]>;
+  /** `XRANGE key start end COUNT n`, with binary fields. */
+  xrangeBuffer(key: string, start: string, end: string, countToken: 'COUNT', count: number): Promise<[id: Buffer, fields: Buffer[]][]>;
+  /** Defines a Lua script as a command method of this client (`EVALSHA`, falling back to `EVAL`). */
+  defineCommand(name: string, definition: { readonly numberOfKeys: number; readonly lua: string }): void;
   /** Starts a pipeline. */
   pipeline(): RedisPipeline;
   /** `QUIT`: closes after pending replies. */

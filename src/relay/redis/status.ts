@@ -1,8 +1,9 @@
 /**
  * What the Redis fan-out reports about itself: a connection state for `/healthz`
- * and counters for `/metrics` (Prometheus text format). One object shared by the
- * bus and the frame store, so both count into the same place.
+ * and counters for `/metrics` (written through the relay's one Prometheus writer). One object
+ * shared by the bus and the frame store, so both count into the same place.
  */
+import { PrometheusWriter } from '../prometheus.js';
 
 /** Counters of the Redis fan-out; every field only grows. */
 export interface RedisCounters {
@@ -81,24 +82,27 @@ export class RedisStatus {
     return { status: 'ok', redis: 'up' };
   }
 
-  /** The Prometheus text lines for `/metrics` (each ends with a newline). */
-  metricsText(): string {
+  /** Adds the fan-out's families to the relay's `/metrics` writer. */
+  writeMetrics(writer: PrometheusWriter): void {
     const c = this.counters;
-    const lines: string[] = [];
-    const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
-    };
-    metric('tidelog_redis_up', 'gauge', 'Whether both Redis connections are ready (1) or not (0).', this.up ? 1 : 0);
-    metric('tidelog_redis_publishes_in_flight', 'gauge', 'Messages (batches of frames) published to Redis and not yet acknowledged.', this.publishesInFlight);
-    metric('tidelog_redis_reconnects_total', 'counter', 'Redis connections re-established after a loss.', c.reconnects);
-    metric('tidelog_redis_frames_published_total', 'counter', 'Frames published to Redis.', c.framesPublished);
-    metric('tidelog_redis_publish_failures_total', 'counter', 'Frames that could not be published to Redis.', c.publishFailures);
-    metric('tidelog_redis_frames_received_total', 'counter', 'Frames from other relays delivered to local members.', c.framesReceived);
-    metric('tidelog_redis_own_frames_skipped_total', 'counter', 'Own frames echoed by Redis and skipped.', c.ownFramesSkipped);
-    metric('tidelog_redis_malformed_messages_total', 'counter', 'Channel messages that did not decode.', c.malformedMessages);
-    metric('tidelog_redis_delivery_errors_total', 'counter', 'Frames from other relays whose local delivery threw.', c.deliveryErrors);
-    metric('tidelog_redis_frames_stored_total', 'counter', 'Frames appended to Redis room streams.', c.framesStored);
-    metric('tidelog_redis_store_failures_total', 'counter', 'Failed Redis stream appends or reads.', c.storeFailures);
-    return `${lines.join('\n')}\n`;
+    writer
+      .gauge('tidelog_redis_up', 'Whether both Redis connections are ready (1) or not (0).', this.up ? 1 : 0)
+      .gauge('tidelog_redis_publishes_in_flight', 'Messages (batches of frames) published to Redis and not yet acknowledged.', this.publishesInFlight)
+      .counter('tidelog_redis_reconnects_total', 'Redis connections re-established after a loss.', c.reconnects)
+      .counter('tidelog_redis_frames_published_total', 'Frames published to Redis.', c.framesPublished)
+      .counter('tidelog_redis_publish_failures_total', 'Frames that could not be published to Redis.', c.publishFailures)
+      .counter('tidelog_redis_frames_received_total', 'Frames from other relays delivered to local members.', c.framesReceived)
+      .counter('tidelog_redis_own_frames_skipped_total', 'Own frames echoed by Redis and skipped.', c.ownFramesSkipped)
+      .counter('tidelog_redis_malformed_messages_total', 'Channel messages that did not decode.', c.malformedMessages)
+      .counter('tidelog_redis_delivery_errors_total', 'Frames from other relays whose local delivery threw.', c.deliveryErrors)
+      .counter('tidelog_redis_frames_stored_total', 'Frames appended to Redis room streams.', c.framesStored)
+      .counter('tidelog_redis_store_failures_total', 'Failed Redis stream appends or reads.', c.storeFailures);
+  }
+
+  /** The fan-out's families alone, as text (tests, tools). */
+  metricsText(): string {
+    const writer = new PrometheusWriter();
+    this.writeMetrics(writer);
+    return writer.text();
   }
 }
