@@ -4,7 +4,7 @@ import { bySingleLabel, PrometheusWriter } from './prometheus.js';
 /** Why a connection or frame was rejected before being relayed. */
 export type RejectionReason = 'bad_path' | 'bad_room' | 'room_full' | 'server_full' | 'sockets_full' | 'shutting_down' | 'oversized' | 'text_frame';
 /** Why a frame was not delivered. */
-export type DropReason = 'rate_limited' | 'backpressure' | 'store_full';
+export type DropReason = 'backpressure' | 'store_full';
 /** Why the relay closed a connection. */
 export type DisconnectReason = 'heartbeat' | 'slow_receiver' | 'flood' | 'protocol' | 'shutdown' | 'upgrade_timeout' | 'evicted_pending';
 /** Which budget stopped the relay reading a member for a while: its own, or its room's. */

@@ -83,11 +83,11 @@ describe('RelayMetrics', () => {
     const metrics = new RelayMetrics();
     metrics.reject('oversized');
     metrics.reject('oversized');
-    metrics.drop('rate_limited');
+    metrics.drop('backpressure');
     const text = metrics.render({ rooms: 3, sockets: 5, socketsPending: 1, replaysActive: 0, replayBytesInFlight: 0, throttled: 0 });
     expect(text).toContain('tidelog_relay_rooms 3\n');
     expect(text).toContain('tidelog_relay_rejections_total{reason="oversized"} 2\n');
-    expect(text).toContain('tidelog_relay_frames_dropped_total{reason="rate_limited"} 1\n');
+    expect(text).toContain('tidelog_relay_frames_dropped_total{reason="backpressure"} 1\n');
     expect(text).toContain('tidelog_relay_disconnects_total 0\n');
     expect(text).toContain('tidelog_relay_sockets 5\n');
     for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{reason="\w+"\})? \d+)$/);
