@@ -92,7 +92,14 @@ describe('tabs sharing one database', () => {
     const b = await open();
     const c = await open();
     expect([a.tab.role, b.tab.role, c.tab.role]).toEqual(['leader', 'follower', 'follower']);
-    await Promise.all([a.tab.set('from/a', 1), b.tab.set('from/b', 2), c.tab.batch([{ type: 'set', key: 'from/c', value: 3 }, { type: 'delete', key: 'from/a' }])]);
+    await Promise.all([
+      a.tab.set('from/a', 1),
+      b.tab.set('from/b', 2),
+      c.tab.batch([
+        { type: 'set', key: 'from/c', value: 3 },
+        { type: 'delete', key: 'from/a' },
+      ]),
+    ]);
     expect(b.tab.get('from/b')).toBe(2); // read-your-write, synchronously, in the follower
     expect(c.tab.get('from/c')).toBe(3);
     const all = () => [a, b, c].map(({ tab }) => JSON.stringify(tab.entries()));
@@ -133,7 +140,11 @@ describe('tabs sharing one database', () => {
       const ops = (db?.opsSince({}) ?? []).filter((op) => op.key.startsWith(prefix));
       expect(ops).toHaveLength(20);
       expect(new Set(ops.map((op) => `${op.replica}:${op.seq}`)).size).toBe(20);
-      expect(tab.entries({ prefix }).map(([, value]) => value)).toEqual(Array.from({ length: 20 }, (_, i) => i).sort((x, y) => String(x).localeCompare(String(y))).map(Number));
+      expect(tab.entries({ prefix }).map(([, value]) => value)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i)
+          .sort((x, y) => String(x).localeCompare(String(y)))
+          .map(Number),
+      );
     }
     // And the writes go on: through the new leader, and after a clean close to the one left.
     const other = newLeader === b ? c : b;
@@ -145,6 +156,22 @@ describe('tabs sharing one database', () => {
     expect(other.tab.get('before')).toBe('crash');
     expect(other.tab.get('after')).toBe('close');
     expect(other.tab.keys({ prefix: 'b/' })).toHaveLength(20);
+  });
+
+  it('fails the open of a tab that cannot open the database, and leaves the lock to the next tab', async () => {
+    const name = `db-${Math.random().toString(36).slice(2)}`;
+    const locks = new MemoryLockManager();
+    const broken = {
+      open: () => {
+        throw new Error('IndexedDB is unavailable in this test');
+      },
+    } as unknown as IDBFactory;
+    await expect(openTabReplica({ name, indexedDB: broken, locks, helloRetryMs: 20 })).rejects.toThrow(/unavailable/);
+    expect(locks.heldNames()).toEqual([]);
+    const tab = await openTabReplica({ name, indexedDB: new IDBFactory(), locks, helloRetryMs: 20 });
+    expect(tab.role).toBe('leader');
+    await tab.set('k', 1);
+    await tab.close();
   });
 
   it('refuses a write whose ops are not under a writer id of this database', async () => {

@@ -116,7 +116,13 @@ export class TabReplica implements LiveSource {
     tab.parts.channel.onmessage = (event) => tab.onMessage(event.data);
     tab.requestLock();
     tab.sayHello();
-    await tab.ready;
+    try {
+      await tab.ready;
+    } catch (error) {
+      // Opening failed (the database would not open here): leave nothing behind, no channel, no timer, no lock.
+      await tab.close().catch(() => undefined);
+      throw error;
+    }
     return tab;
   }
 
