@@ -5,6 +5,7 @@
  * and no tab ever waited for the lock. Also measures a follower's write against the leader's.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mkdir(REPORTS_DIR, { recursive: true });
-  await writeFile(join(REPORTS_DIR, 'browser-tabs.json'), `${JSON.stringify({ chromium: harness?.browser.version(), ...report }, null, 2)}\n`);
+  const loadAverage1m = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  await writeFile(join(REPORTS_DIR, 'browser-tabs.json'), `${JSON.stringify({ chromium: harness?.browser.version(), loadAverage1m, ...report }, null, 2)}\n`);
   process.stdout.write(`[browser suite] tabs: ${JSON.stringify(report)}; report in ${REPORTS_DIR}\n`);
   await context?.close();
   await harness?.close();
