@@ -6,7 +6,7 @@
  * `tidelog/react` hooks re-render on every change.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,12 +67,32 @@ async function sh(command: string, cwd: string): Promise<void> {
   }
 }
 
+/** Newest modification time under `dir` (ms). */
+async function newestMs(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? await newestMs(path) : (await stat(path)).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when dist/ was built after the last change under src/ (`npm ci` builds it; so does this test when not). */
+async function distIsFresh(): Promise<boolean> {
+  try {
+    await stat(join(REPO_DIR, 'dist', 'index.js'));
+    return (await newestMs(join(REPO_DIR, 'dist'))) >= (await newestMs(join(REPO_DIR, 'src')));
+  } catch {
+    return false;
+  }
+}
+
 beforeAll(async () => {
   const markdown = await readFile(DOC, 'utf8');
   workDir = await mkdtemp(join(tmpdir(), 'tidelog-consumer-'));
   // The package as published: built from this checkout, packed without running its lifecycle scripts again.
   await timed('buildAndPack', async () => {
-    await sh('npx tsc -p tsconfig.json', REPO_DIR);
+    if (!(await distIsFresh())) await sh('npx tsc -p tsconfig.json', REPO_DIR);
     await sh(`npm pack --ignore-scripts --silent --pack-destination ${JSON.stringify(workDir)}`, REPO_DIR);
   });
   const tarball = join(workDir, (await readdir(workDir)).find((name) => name.endsWith('.tgz')) as string);
